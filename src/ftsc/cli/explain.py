@@ -1,0 +1,118 @@
+"""`ftsc explain FILE|PLAN`: a table with one row per phase, from a schedule or a compiled plan."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ftsc.cli import EXIT_ERRORS, EXIT_OK, UsageError, use_color
+from ftsc.cli.commands import compile_one, namespace_option
+from ftsc.cli.report import render
+from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.plan import PlanError, read_plan
+
+Plan = dict[str, Any]
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    namespace = namespace_option(args.namespace)
+    if args.file.endswith(".json"):
+        plan = _read_plan(args.file)
+    else:
+        report, result = compile_one(args.file, namespace)
+        if result.plan is None:
+            sys.stderr.write(render([report], "human", color=use_color("auto", sys.stderr)))
+            print("ftsc: cannot explain a schedule that does not compile", file=sys.stderr)
+            return EXIT_ERRORS
+        plan = result.plan
+        if namespace is None:
+            namespace = _namespace_of(result)
+    sys.stdout.write(explain(plan, namespace))
+    return EXIT_OK
+
+
+def _namespace_of(result: Any) -> Namespace | None:
+    from ftsc.compiler.files import namespace_for
+
+    path = Path(result.plan["source"]["path"]) if result.plan["source"]["path"] else None
+    return namespace_for(result.schedule, path).namespace
+
+
+def _read_plan(name: str) -> Plan:
+    try:
+        return read_plan(name)
+    except PlanError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def explain(plan: Plan, namespace: Namespace | None) -> str:
+    """The table: index, name, parameter count (and elements when shapes are known), epochs, lr, classes."""
+    settings = plan["settings"]
+    headers = ["#", "phase", "params", "elements", "until epoch", "lr", "optimizer / lr scheduler"]
+    rows = []
+    for phase in plan["phases"]:
+        rows.append(
+            [
+                str(phase["index"]),
+                phase["name"] if phase["name"] is not None else "-",
+                str(len(phase["params"])),
+                _elements(namespace, phase["params"]),
+                str(phase["max_transition_epoch"]) if phase["max_transition_epoch"] >= 0 else "-",
+                _lr(phase, settings),
+                _classes(phase, settings),
+            ]
+        )
+    if namespace is None or all(row[3] == "?" for row in rows):
+        headers.pop(3)
+        for row in rows:
+            row.pop(3)
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i])
+              for i in range(len(headers))]  # fmt: skip
+    numeric = {"#", "params", "elements", "until epoch"}
+    lines = [_row(headers, widths, numeric, headers)]
+    lines.append("  ".join("-" * width for width in widths))
+    lines.extend(_row(row, widths, numeric, headers) for row in rows)
+    frozen = plan["frozen"]
+    elements = _elements(namespace, frozen)
+    suffix = f" ({elements} elements)" if elements != "?" and frozen else ""
+    lines.append("")
+    lines.append(f"never thawed: {len(frozen)} parameter{'s' if len(frozen) != 1 else ''}{suffix}")
+    return "\n".join(lines) + "\n"
+
+
+def _row(cells: list[str], widths: list[int], numeric: set[str], headers: list[str]) -> str:
+    parts = [
+        cell.rjust(width) if header in numeric else cell.ljust(width)
+        for cell, width, header in zip(cells, widths, headers, strict=True)
+    ]
+    return "  ".join(parts).rstrip()
+
+
+def _elements(namespace: Namespace | None, names: list[str]) -> str:
+    if namespace is None:
+        return "?"
+    total = namespace.total_numel(names)
+    return "?" if total is None else f"{total:,}"
+
+
+def _lr(phase: Plan, settings: Plan) -> str:
+    if phase["index"] == 0:
+        return "(module's)"
+    if phase["lr"] is not None:
+        return f"{phase['lr']:g}"
+    return f"{settings['lr']:g} (default)"
+
+
+def _classes(phase: Plan, settings: Plan) -> str:
+    optimizer = phase["optimizer"] or (settings["optimizer"] if phase["index"] > 0 else None)
+    scheduler = phase["lr_scheduler"] or (settings["lr_scheduler"] if phase["index"] > 0 else None)
+    if optimizer is None and scheduler is None:
+        return "-"
+    names = [_short(optimizer) if optimizer else "(same)", _short(scheduler) if scheduler else "(same)"]
+    return " / ".join(names)
+
+
+def _short(value: Plan) -> str:
+    return str(value["class_path"]).rpartition(".")[2]

@@ -1,0 +1,255 @@
+"""The compiler: a `.fts` schedule and a namespace in, a phase plan and diagnostics out.
+
+The CLI, the language server and the runtime all call `compile_schedule`, so they can never
+disagree. It never raises on user input: every problem is a diagnostic, and the plan is only made
+when there is a namespace and no error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ftsc import __version__
+from ftsc.compiler import adapters, optim, phases, settings
+from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.selectors import SelectorResolver
+from ftsc.diagnostics import Diagnostic, Span, error, information, sort_key
+from ftsc.grammar import ast
+from ftsc.grammar.parser import ParseResult, parse
+
+LANGUAGE_VERSION = 1
+PLAN_VERSION = 1
+
+Validator = Callable[["CompileResult", Namespace], list[Diagnostic]]
+
+
+@dataclass
+class CompileResult:
+    schedule: ast.Schedule
+    diagnostics: list[Diagnostic]
+    plan: dict[str, object] | None = None
+    # What each selector matched (by its span) and each phase thaws, for hovers and inlay hints.
+    matches: dict[Span, list[int]] = field(default_factory=dict)
+    phase_params: list[list[int]] = field(default_factory=list)
+    never_thawed: list[int] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(diagnostic.is_error for diagnostic in self.diagnostics)
+
+
+def compile_schedule(
+    text: str,
+    namespace: Namespace | None,
+    *,
+    path: str | None = None,
+    parsed: ParseResult | None = None,
+    namespace_span: Span | None = None,
+    validators: Sequence[Validator] = (),
+) -> CompileResult:
+    """Check `text` against `namespace` (None: name checks skipped, I404) and build the plan.
+
+    `parsed` may pass in the parse of `text` when the caller already has it (the language server).
+    """
+    parsed = parsed if parsed is not None else parse(text)
+    schedule = parsed.schedule
+    result = CompileResult(schedule, list(parsed.diagnostics))
+    diagnostics = result.diagnostics
+
+    diagnostics.extend(_check_headers(schedule))
+    adapter = adapters.check_use_adapter(schedule)
+    diagnostics.extend(adapter.diagnostics)
+    defaults = _Defaults(schedule)
+    diagnostics.extend(defaults.diagnostics)
+    phase_settings = [phases.PhaseSettings(phase, defaults.values) for phase in schedule.phases]
+    for phase_setting in phase_settings:
+        diagnostics.extend(phase_setting.diagnostics)
+    diagnostics.extend(phases.check_phase_names(schedule.phases))
+    diagnostics.extend(phases.check_epochs(phase_settings, defaults.epoch_transitions_only))
+
+    resolver = SelectorResolver(schedule.lets, namespace)
+    diagnostics.extend(resolver.diagnostics)
+    selection = phases.select(schedule.phases, resolver, namespace)
+    diagnostics.extend(selection.diagnostics)
+    result.matches = selection.matches
+    if namespace is None:
+        span = namespace_span or Span(0, 0)
+        diagnostics.append(
+            information(
+                "I404",
+                'no namespace is known, so parameter names were not checked: add `use namespace "…"`, '
+                "pass `--namespace`, or export one with `ftsc namespace export`",
+                span,
+            )
+        )
+    else:
+        result.phase_params = selection.phase_params
+        result.never_thawed = selection.never_thawed
+        diagnostics.extend(phases.check_coverage(schedule.phases, selection, namespace))
+        for validator in validators:
+            diagnostics.extend(validator(result, namespace))
+
+    diagnostics.sort(key=sort_key)
+    if namespace is not None and not result.has_errors:
+        result.plan = _plan(text, path, namespace, adapter, defaults, _PhasePlans(phase_settings, selection))
+    return result
+
+
+def _check_headers(schedule: ast.Schedule) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for position, header in enumerate(schedule.headers):
+        if position > 0:
+            problems.append(error("E002", "the `fts` header is given more than once", header.span))
+        elif header.version is not None and header.version.value != LANGUAGE_VERSION:
+            problems.append(
+                error(
+                    "E002",
+                    f"unknown language version `{header.version.text}`: this ftsc reads version "
+                    f"{LANGUAGE_VERSION} (`fts {LANGUAGE_VERSION}`)",
+                    header.version.span,
+                )
+            )
+    for position, use in enumerate(schedule.namespaces):
+        if position > 0:
+            problems.append(error("E302", "`use namespace` is given more than once", use.span))
+    return problems
+
+
+class _Defaults:
+    """The merged `defaults { }` blocks: checked values, and what the plan's settings become."""
+
+    def __init__(self, schedule: ast.Schedule) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.values: dict[str, ast.Setting] = {}
+        for block in schedule.defaults:
+            for setting in block.settings:
+                self._add(setting)
+        self.epoch_transitions_only = _bool(self.values.get("epoch_transitions_only"))
+        self.allow_untested = _bool(self.values.get("allow_untested"))
+        self.optimizer: str | None = None
+        self.lr_scheduler: str | None = None
+        self._check_classes()
+
+    def _add(self, setting: ast.Setting) -> None:
+        spec = settings.SETTINGS.get(setting.name)
+        if spec is None or "defaults" not in spec.where:
+            self.diagnostics.append(settings.unknown_setting(setting, "defaults"))
+            return
+        if setting.name in self.values:
+            self.diagnostics.append(_twice(setting, "`defaults`"))
+            return
+        problems = settings.check_value(setting)
+        self.diagnostics.extend(problems)
+        if not problems and setting.value is not None:
+            self.values[setting.name] = setting
+
+    def _check_classes(self) -> None:
+        optimizer = _call(self.values.get("optimizer"))
+        if optimizer is not None:
+            self.optimizer, problems = optim.check_class(optimizer, "optimizer")
+            self.diagnostics.extend(problems)
+        scheduler = _call(self.values.get("lr_scheduler"))
+        if scheduler is not None:
+            self.lr_scheduler, problems = optim.check_class(scheduler, "lr_scheduler")
+            self.diagnostics.extend(problems)
+            if self.lr_scheduler is not None:
+                config = _table(self.values.get("lr_scheduler_config"))
+                self.diagnostics.extend(optim.check_tested(scheduler, self.lr_scheduler, self.allow_untested))
+                self.diagnostics.extend(optim.check_monitor(scheduler, self.lr_scheduler, config))
+
+    def plan_settings(self) -> dict[str, object]:
+        values: dict[str, object] = dict(settings.PLAN_DEFAULTS)
+        for name, setting in self.values.items():
+            if name in values and setting.value is not None:
+                values[name] = settings.to_plan(setting.value)
+        if self.optimizer is not None:
+            values["optimizer"] = _class_value(values["optimizer"], self.optimizer)
+        if self.lr_scheduler is not None:
+            config = self.values.get("lr_scheduler_config")
+            values["lr_scheduler"] = _scheduler_value(values["lr_scheduler"], self.lr_scheduler, config)
+        return values
+
+
+def _twice(setting: ast.Setting, where: str) -> Diagnostic:
+    return error("E302", f"`{setting.name}` is set more than once in {where}; keep one", setting.name_span)
+
+
+def _bool(setting: ast.Setting | None) -> bool:
+    return setting is not None and isinstance(setting.value, ast.Bool) and setting.value.value
+
+
+def _call(setting: ast.Setting | None) -> ast.Call | None:
+    return setting.value if setting is not None and isinstance(setting.value, ast.Call) else None
+
+
+def _table(setting: ast.Setting | None) -> ast.Table | None:
+    return setting.value if setting is not None and isinstance(setting.value, ast.Table) else None
+
+
+def _class_value(value: object, qualname: str) -> dict[str, object]:
+    assert isinstance(value, dict)
+    return {"class_path": qualname, "init_args": value["init_args"]}
+
+
+def _scheduler_value(value: object, qualname: str, config: ast.Setting | None) -> dict[str, object]:
+    resolved = _class_value(value, qualname)
+    resolved["config"] = settings.to_plan(config.value) if config is not None and config.value else {}
+    return resolved
+
+
+@dataclass
+class _PhasePlans:
+    settings: list[phases.PhaseSettings]
+    selection: phases.Selection
+
+
+def _plan(
+    text: str,
+    path: str | None,
+    namespace: Namespace,
+    adapter: adapters.AdapterUse,
+    defaults: _Defaults,
+    resolved: _PhasePlans,
+) -> dict[str, object]:
+    names = namespace.names
+    plan_phases = []
+    phase_settings, selection = resolved.settings, resolved.selection
+    for phase_setting, params in zip(phase_settings, selection.phase_params, strict=True):
+        entry: dict[str, object] = {
+            "index": phase_setting.phase.index,
+            "name": phase_setting.phase.name,
+            "params": [names[position] for position in params],
+            "max_transition_epoch": phase_setting.until if phase_setting.until is not None else -1,
+            "lr": phase_setting.plan_value("lr"),
+            "optimizer": None,
+            "lr_scheduler": None,
+            "init_pg_lrs": phase_setting.plan_value("init_pg_lrs"),
+            "use_current_optimizer_pg_lrs": phase_setting.plan_value("use_current_optimizer_pg_lrs"),
+        }
+        if phase_setting.optimizer is not None:
+            entry["optimizer"] = _class_value(phase_setting.plan_value("optimizer"), phase_setting.optimizer)
+        if phase_setting.lr_scheduler is not None:
+            entry["lr_scheduler"] = _scheduler_value(
+                phase_setting.plan_value("lr_scheduler"),
+                phase_setting.lr_scheduler,
+                phase_setting.values.get("lr_scheduler_config"),
+            )
+        entry["line"] = text.count("\n", 0, phase_setting.phase.span.start) + 1
+        plan_phases.append(entry)
+    return {
+        "plan_version": PLAN_VERSION,
+        "ftsc_version": __version__,
+        "source": {"path": path, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()},
+        "namespace": {
+            "model": namespace.model,
+            "fingerprint": namespace.fingerprint(),
+            "size": len(names),
+            "adapter": adapter.name,
+            "adapter_options": adapter.options,
+        },
+        "settings": defaults.plan_settings(),
+        "phases": plan_phases,
+        "frozen": [names[position] for position in selection.never_thawed],
+    }

@@ -1,0 +1,74 @@
+"""Compiling a schedule file: find its namespace (`use namespace`, relative to the file, unless the
+caller gives one), load it once per process, and report a namespace that cannot be read as E401.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ftsc.compiler.compile import CompileResult, compile_schedule
+from ftsc.compiler.namespace import Namespace, NamespaceError, load_namespace
+from ftsc.diagnostics import Diagnostic, Span, error
+from ftsc.grammar import ast
+from ftsc.grammar.parser import parse
+
+_LOADED: dict[tuple[str, int, int], Namespace] = {}
+
+
+def load_cached(path: Path) -> Namespace:
+    """Load a namespace file, reusing the last load while the file is unchanged (size and mtime)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_namespace(path)  # raises the NamespaceError that says what is wrong
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    namespace = _LOADED.get(key)
+    if namespace is None:
+        namespace = _LOADED[key] = load_namespace(path)
+    return namespace
+
+
+@dataclass
+class NamespaceChoice:
+    namespace: Namespace | None
+    span: Span | None  # the `use namespace` string it came from, if any
+    diagnostics: list[Diagnostic]
+
+
+def namespace_for(schedule: ast.Schedule, schedule_path: Path | None) -> NamespaceChoice:
+    """The namespace a schedule names with `use namespace`, resolved relative to the schedule file."""
+    uses = [use for use in schedule.namespaces if use.path is not None]
+    if not uses:
+        return NamespaceChoice(None, None, [])
+    string = uses[0].path
+    assert string is not None
+    base = schedule_path.parent if schedule_path is not None else Path.cwd()
+    target = base / Path(string.value).expanduser()
+    try:
+        return NamespaceChoice(load_cached(target), string.span, [])
+    except NamespaceError as exc:
+        message = f"{exc} (`use namespace` paths are relative to the schedule file)"
+        return NamespaceChoice(None, string.span, [error("E401", message, string.span)])
+
+
+def compile_file(text: str, path: Path | None, namespace: Namespace | None = None) -> CompileResult:
+    """Compile a schedule's text; `namespace` (from `--namespace`) wins over `use namespace`."""
+    parsed = parse(text)
+    choice = (
+        NamespaceChoice(namespace, None, [])
+        if namespace is not None
+        else namespace_for(parsed.schedule, path)
+    )
+    result = compile_schedule(
+        text,
+        choice.namespace,
+        path=str(path) if path is not None else None,
+        parsed=parsed,
+        namespace_span=choice.span,
+    )
+    if choice.diagnostics:
+        result.diagnostics[:0] = choice.diagnostics
+        result.diagnostics = [d for d in result.diagnostics if d.code != "I404"]
+        result.plan = None
+    return result

@@ -1,0 +1,397 @@
+"""The parameter namespace a schedule is checked and compiled against.
+
+A namespace is the ordered list of a model's parameter names (plus, where known, shapes, dtypes, module
+types and tied-parameter aliases). It comes from a namespace JSON file or from a live model through a
+strategy adapter. Plans record its fingerprint so the runtime can tell that the model it trains is the
+one the plan was compiled for.
+
+Large models have tens of thousands of names, and the compiler, the CLI and the language server all
+build namespaces, so construction does no per-name Python work beyond building the name index:
+per-parameter records are made lazily and names are checked with a single regex scan.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ftsc.compiler.schema import dotted_names_ok, validate_namespace_data
+from ftsc.io import JsonFileError, read_json
+
+__all__ = [
+    "NAMESPACE_VERSION",
+    "ModuleInfo",
+    "Namespace",
+    "NamespaceError",
+    "ParameterInfo",
+    "load_namespace",
+]
+
+NAMESPACE_VERSION = 1
+_EXPORT_HINT = "export one with `ftsc namespace export` or check the path"
+_FIX_HINT = "fix the file or export it again with `ftsc namespace export`"
+_MAX_LISTED_ERRORS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterInfo:
+    """One parameter of a namespace; shape, dtype and requires_grad are None where unknown."""
+
+    name: str
+    shape: tuple[int, ...] | None = None
+    dtype: str | None = None
+    requires_grad: bool | None = None
+
+    @property
+    def numel(self) -> int | None:
+        """Number of elements (1 for a scalar), or None when the shape is unknown."""
+        return None if self.shape is None else math.prod(self.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """One submodule of the model and its class name (what FSDP wrap policies name)."""
+
+    name: str
+    type: str
+
+
+class NamespaceError(Exception):
+    """A namespace that cannot be used: missing or invalid file, or inconsistent names.
+
+    `message` says what is wrong and what to do; `str()` adds `path:line:column:` where known.
+    `errors` holds every schema problem found, of which `message` lists only the first few.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        errors: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+        self.column = column
+        self.errors = tuple(errors)
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        location = self.path
+        if self.line is not None:
+            location += f":{self.line}" + (f":{self.column}" if self.column is not None else "")
+        return f"{location}: {self.message}"
+
+
+class Namespace:
+    """An ordered, immutable set of parameter names with what is known about them.
+
+    `names` keeps namespace (named_parameters()) order; `index` maps a name to its position. Names are
+    unique, non-empty dotted names without a line break (so the fingerprint is unambiguous). `aliases`
+    maps the other names of tied parameters to the name listed in `names`. Treat every attribute as
+    read-only: the fingerprint is cached.
+    """
+
+    __slots__ = (
+        "_fingerprint",
+        "_parameters",
+        "adapter",
+        "aliases",
+        "index",
+        "model",
+        "modules",
+        "names",
+        "path",
+    )
+
+    model: str | None
+    adapter: str
+    modules: tuple[ModuleInfo, ...]
+    aliases: dict[str, str]
+    path: str | None
+    names: tuple[str, ...]
+    index: dict[str, int]
+    _parameters: tuple[ParameterInfo, ...] | None
+    _fingerprint: str | None
+
+    def __init__(
+        self,
+        parameters: Iterable[ParameterInfo],
+        *,
+        model: str | None = None,
+        adapter: str = "default",
+        modules: Iterable[ModuleInfo] = (),
+        aliases: Mapping[str, str] | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Build from parameter records, e.g. taken from a live model; raises NamespaceError."""
+        records = tuple(parameters)
+        pairs = tuple((aliases or {}).items())
+        self._setup(
+            tuple(p.name for p in records),
+            records,
+            model=model,
+            adapter=adapter,
+            modules=modules,
+            aliases=pairs,
+            path=path,
+        )
+
+    @classmethod
+    def from_names(
+        cls, names: Iterable[str], model: str | None = None, adapter: str = "default"
+    ) -> Namespace:
+        """A namespace of bare names (no shapes); a few ms for 50,000 names. Raises NamespaceError."""
+        if isinstance(names, str):
+            raise TypeError("from_names takes an iterable of names, not one string")
+        namespace = cls.__new__(cls)
+        namespace._setup(tuple(names), None, model=model, adapter=adapter)
+        return namespace
+
+    @classmethod
+    def from_data(cls, data: object, path: str | None = None) -> Namespace:
+        """A namespace from a parsed namespace file, validated against the shipped schema."""
+        if isinstance(data, dict):
+            version = data.get("namespace_version", NAMESPACE_VERSION)
+            if isinstance(version, int) and not isinstance(version, bool) and version > NAMESPACE_VERSION:
+                raise NamespaceError(
+                    f"namespace_version {version} is newer than this ftsc understands "
+                    f"({NAMESPACE_VERSION}); upgrade ftsc or export the namespace with this version",
+                    path,
+                )
+        problems = validate_namespace_data(data)
+        if problems:
+            raise NamespaceError(_summarise("not a valid namespace file", problems), path, errors=problems)
+        assert isinstance(data, dict)  # the schema guarantees an object from here on
+        entries: list[dict[str, Any]] = data["parameters"]
+        parameters = tuple(
+            ParameterInfo(
+                entry["name"],
+                None if entry.get("shape") is None else tuple(map(int, entry["shape"])),  # 768.0 -> 768
+                entry.get("dtype"),
+                entry.get("requires_grad"),
+            )
+            for entry in entries
+        )
+        namespace = cls.__new__(cls)
+        namespace._setup(
+            tuple(p.name for p in parameters),
+            parameters,
+            model=data.get("model"),
+            adapter=data.get("adapter", "default"),
+            modules=(ModuleInfo(m["name"], m["type"]) for m in data.get("modules", ())),
+            aliases=tuple((a["name"], a["target"]) for a in data.get("aliases", ())),
+            path=path,
+            in_file=True,
+        )
+        return namespace
+
+    def _setup(
+        self,
+        names: tuple[str, ...],
+        parameters: tuple[ParameterInfo, ...] | None,
+        *,
+        model: str | None,
+        adapter: str,
+        modules: Iterable[ModuleInfo] = (),
+        aliases: Sequence[tuple[str, str]] = (),
+        path: str | None = None,
+        in_file: bool = False,
+    ) -> None:
+        self.names = names
+        self.index = dict(zip(names, range(len(names)), strict=True))
+        self._parameters = parameters
+        self._fingerprint = None
+        self.model = model
+        self.adapter = adapter
+        self.modules = tuple(modules)
+        self.aliases = dict(aliases)
+        self.path = path
+        problems = self._problems(aliases, in_file)
+        if problems:
+            what = "not a valid namespace file" if in_file else "invalid namespace"
+            raise NamespaceError(_summarise(what, problems), path, errors=problems)
+
+    def to_data(self) -> dict[str, object]:
+        """The namespace-file form of this namespace; `from_data` gives back an equal namespace."""
+        return {
+            "namespace_version": NAMESPACE_VERSION,
+            "model": self.model,
+            "adapter": self.adapter,
+            "parameters": [_parameter_data(p) for p in self.parameters],
+            "modules": [{"name": m.name, "type": m.type} for m in self.modules],
+            "aliases": [{"name": name, "target": target} for name, target in self.aliases.items()],
+        }
+
+    @property
+    def parameters(self) -> tuple[ParameterInfo, ...]:
+        """Per-parameter records in namespace order (made on first use for `from_names`)."""
+        if self._parameters is None:
+            self._parameters = tuple(map(ParameterInfo, self.names))
+        return self._parameters
+
+    def fingerprint(self) -> str:
+        """`sha256:` + hex SHA-256 of the names joined by newlines: identifies names and their order.
+
+        Only names count: hand-written namespaces may lack shapes, and a plan stays valid for a model
+        whose names and order are the same.
+        """
+        if self._fingerprint is None:
+            import hashlib  # here, not at module level: its OpenSSL binding is slow to load
+
+            joined = "\n".join(self.names).encode("utf-8", "surrogatepass")
+            self._fingerprint = "sha256:" + hashlib.sha256(joined).hexdigest()
+        return self._fingerprint
+
+    def total_numel(self, names: Iterable[str]) -> int | None:
+        """Elements in the given parameters (an alias counts as its target; each parameter once).
+
+        None when any of their shapes is unknown; KeyError for a name not in the namespace.
+        """
+        positions = {self.index[self.aliases.get(name, name)] for name in names}
+        parameters = self.parameters
+        total = 0
+        for position in positions:
+            numel = parameters[position].numel
+            if numel is None:
+                return None
+            total += numel
+        return total
+
+    def canonical(self, name: str) -> str:
+        """The name in `names` that `name` refers to (itself unless it is an alias)."""
+        return self.aliases.get(name, name)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.index
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content; the file path does not count."""
+        if not isinstance(other, Namespace):
+            return NotImplemented
+        return (
+            self.names == other.names
+            and self.model == other.model
+            and self.adapter == other.adapter
+            and self.parameters == other.parameters
+            and self.modules == other.modules
+            and self.aliases == other.aliases
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint())
+
+    def __repr__(self) -> str:
+        origin = f" from {self.path!r}" if self.path else ""
+        return f"<Namespace {self.model or '?'}: {len(self.names)} parameters{origin}>"
+
+    def _problems(self, aliases: Sequence[tuple[str, str]], in_file: bool) -> list[str]:
+        """Consistency problems the schema cannot express; [] for a valid namespace (the usual case)."""
+        name_at = "parameters[{}].name" if in_file else "names[{}]"
+        problems: list[str] = []
+        if len(self.index) != len(self.names) or not dotted_names_ok(self.names):
+            problems.extend(_name_problems(self.names, name_at))
+        if self.modules:
+            problems.extend(_duplicates([m.name for m in self.modules], "module", "modules[{}].name"))
+        if aliases:
+            alias_at = "aliases[{}]" if in_file else "aliases[{!r}]"
+            keys: list[str | int] = list(range(len(aliases))) if in_file else [a for a, _ in aliases]
+            problems.extend(_duplicates([a for a, _ in aliases], "alias", alias_at + ".name"))
+            for key, (alias, target) in zip(keys, aliases, strict=True):
+                where = alias_at.format(key)
+                if alias in self.index:
+                    problems.append(
+                        f"{where}.name: alias {alias!r} is also a parameter name; list a tied parameter "
+                        "once, under its first name, and its other names as aliases"
+                    )
+                if target not in self.index:
+                    problems.append(
+                        f"{where}.target: alias target {target!r} is not a parameter of this namespace"
+                    )
+        return problems
+
+
+def _name_problems(names: tuple[str, ...], name_at: str) -> list[str]:
+    """The slow, precise check, run only once the fast one has found something wrong."""
+    problems: list[str] = []
+    first: dict[str, int] = {}
+    for position, name in enumerate(names):
+        where = name_at.format(position)
+        if not isinstance(name, str):
+            problems.append(f"{where}: expected a string, got {type(name).__name__}")
+            continue
+        earlier = first.setdefault(name, position)
+        if earlier != position:
+            problems.append(f"{where}: duplicate parameter name {name!r} (also {name_at.format(earlier)})")
+        elif not name:
+            problems.append(f"{where}: empty parameter name")
+        elif "\n" in name or "\r" in name:
+            problems.append(f"{where}: parameter name {name!r} contains a line break")
+        elif name.startswith(".") or name.endswith(".") or ".." in name:
+            problems.append(
+                f"{where}: parameter name {name!r} has an empty segment (leading, trailing or doubled dot)"
+            )
+    return problems
+
+
+def _duplicates(names: Sequence[str], kind: str, name_at: str) -> list[str]:
+    if len(set(names)) == len(names):
+        return []
+    first: dict[str, int] = {}
+    problems: list[str] = []
+    for position, name in enumerate(names):
+        earlier = first.setdefault(name, position)
+        if earlier != position:
+            problems.append(
+                f"{name_at.format(position)}: duplicate {kind} name {name!r} (also {name_at.format(earlier)})"
+            )
+    return problems
+
+
+def _summarise(what: str, problems: Sequence[str]) -> str:
+    shown = "; ".join(problems[:_MAX_LISTED_ERRORS])
+    more = len(problems) - _MAX_LISTED_ERRORS
+    return f"{what}: {shown}" + (f" (and {more} more)" if more > 0 else "")
+
+
+def _parameter_data(parameter: ParameterInfo) -> dict[str, object]:
+    data: dict[str, object] = {"name": parameter.name}
+    if parameter.shape is not None:
+        data["shape"] = list(parameter.shape)
+    if parameter.dtype is not None:
+        data["dtype"] = parameter.dtype
+    if parameter.requires_grad is not None:
+        data["requires_grad"] = parameter.requires_grad
+    return data
+
+
+def load_namespace(path: str | os.PathLike[str]) -> Namespace:
+    """Read and validate a namespace file; every failure is a NamespaceError that says what to do."""
+    where = os.fspath(path)
+    try:
+        data = read_json(where)
+    except JsonFileError as exc:
+        if exc.reason == "not_found":
+            message = f"namespace file not found; {_EXPORT_HINT}"
+        elif exc.reason == "unreadable":
+            message = f"cannot read namespace file ({exc.message}); {_EXPORT_HINT}"
+        else:
+            message = f"namespace file is not valid JSON ({exc.message}); {_FIX_HINT}"
+        raise NamespaceError(message, where, exc.line, exc.column) from None
+    try:
+        return Namespace.from_data(data, where)
+    except NamespaceError as exc:
+        raise NamespaceError(f"{exc.message}; {_FIX_HINT}", where, errors=exc.errors) from None

@@ -1,0 +1,331 @@
+"""Checks of the phases: their settings and epochs, what each thaws, and how the phases cover the
+namespace (E201-E209, W105, W106).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ftsc.compiler import optim, settings
+from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.selectors import SelectorResolver
+from ftsc.diagnostics import Diagnostic, Related, Span, error, warning
+from ftsc.grammar import ast
+
+
+class PhaseSettings:
+    """One phase's settings, checked: E203, W204, E301, E302 and the optimizer checks."""
+
+    def __init__(self, phase: ast.Phase, defaults: dict[str, ast.Setting]) -> None:
+        self.phase = phase
+        self.diagnostics: list[Diagnostic] = []
+        self.values: dict[str, ast.Setting] = {}
+        self.until: int | None = None
+        self.until_span: Span | None = None
+        self.optimizer: str | None = None
+        self.lr_scheduler: str | None = None
+        for setting in phase.settings:
+            self._add(setting)
+        self._check_until()
+        self._check_classes(defaults)
+
+    def plan_value(self, name: str) -> object:
+        setting = self.values.get(name)
+        return settings.to_plan(setting.value) if setting is not None and setting.value is not None else None
+
+    def _add(self, setting: ast.Setting) -> None:
+        spec = settings.SETTINGS.get(setting.name)
+        if spec is None or "phase" not in spec.where:
+            self.diagnostics.append(settings.unknown_setting(setting, "phase"))
+            return
+        if setting.name in self.values:
+            self.diagnostics.append(
+                error(
+                    "E302",
+                    f"`{setting.name}` is set more than once in this phase; keep one",
+                    setting.name_span,
+                )
+            )
+            return
+        if self.phase.index == 0 and setting.name in ("optimizer", "lr_scheduler"):
+            self.diagnostics.append(
+                error(
+                    "E203",
+                    f"`{setting.name}` cannot be set in phase 0: training starts with the optimizer and lr "
+                    "scheduler of your LightningModule; reinitialise them from phase 1 on",
+                    setting.name_span,
+                )
+            )
+            return
+        problems = settings.check_value(setting)
+        self.diagnostics.extend(problems)
+        if problems or setting.value is None:
+            return
+        if self.phase.index == 0 and setting.name == "lr":
+            self.diagnostics.append(
+                warning(
+                    "W204",
+                    "`lr` in phase 0 is ignored: phase 0 trains with the lr of your optimizer configuration",
+                    setting.name_span,
+                )
+            )
+        self.values[setting.name] = setting
+
+    def _check_until(self) -> None:
+        for position, until in enumerate(self.phase.untils):
+            if position > 0:
+                self.diagnostics.append(
+                    error("E302", "`until epoch` is given more than once in this phase", until.span)
+                )
+                continue
+            epoch = until.epoch
+            if epoch is None:
+                continue
+            if not isinstance(epoch.value, int) or epoch.value < 0:
+                self.diagnostics.append(
+                    error(
+                        "E302", f"`until epoch` must be a whole number >= 0, not `{epoch.text}`", epoch.span
+                    )
+                )
+                continue
+            self.until, self.until_span = epoch.value, epoch.span
+
+    def _check_classes(self, defaults: dict[str, ast.Setting]) -> None:
+        optimizer = self._call("optimizer")
+        if optimizer is not None:
+            self.optimizer, problems = optim.check_class(optimizer, "optimizer")
+            self.diagnostics.extend(problems)
+        scheduler = self._call("lr_scheduler")
+        if scheduler is None:
+            return
+        self.lr_scheduler, problems = optim.check_class(scheduler, "lr_scheduler")
+        self.diagnostics.extend(problems)
+        if self.lr_scheduler is None:
+            return
+        allow = defaults.get("allow_untested")
+        allow_untested = allow is not None and isinstance(allow.value, ast.Bool) and allow.value.value
+        config = self.values.get("lr_scheduler_config")
+        table = config.value if config is not None and isinstance(config.value, ast.Table) else None
+        self.diagnostics.extend(optim.check_tested(scheduler, self.lr_scheduler, allow_untested))
+        self.diagnostics.extend(optim.check_monitor(scheduler, self.lr_scheduler, table))
+
+    def _call(self, name: str) -> ast.Call | None:
+        setting = self.values.get(name)
+        return setting.value if setting is not None and isinstance(setting.value, ast.Call) else None
+
+
+def check_phase_names(phases: list[ast.Phase]) -> list[Diagnostic]:
+    """E209: phase names are how logs, checkpoints and the CLI refer to phases, so they are unique."""
+    seen: dict[str, ast.Phase] = {}
+    problems = []
+    for phase in phases:
+        if phase.name is None or phase.name_span is None:
+            continue
+        first = seen.get(phase.name)
+        if first is None:
+            seen[phase.name] = phase
+            continue
+        related = (Related(first.name_span or first.header_span, f"{first.label} has the same name"),)
+        problems.append(
+            error("E209", f"phase name `{phase.name}` is already used by phase {first.index}",
+                  phase.name_span, related=related)
+        )  # fmt: skip
+    return problems
+
+
+def check_epochs(phases: list[PhaseSettings], epoch_transitions_only: bool) -> list[Diagnostic]:
+    """W205 (an `until epoch` that cannot fire after an earlier one) and E206."""
+    problems: list[Diagnostic] = []
+    latest: PhaseSettings | None = None
+    for phase in phases:
+        if phase.until is None or phase.until_span is None:
+            continue
+        if latest is not None and latest.until is not None and phase.until <= latest.until:
+            earlier = f"{latest.phase.label} already moves on at epoch {latest.until}"
+            related = (Related(latest.until_span or latest.phase.header_span, earlier),)
+            problems.append(
+                warning(
+                    "W205",
+                    f"`until epoch {phase.until}` is not after {latest.phase.label}'s epoch {latest.until}: "
+                    "this phase moves on as soon as it starts",
+                    phase.until_span,
+                    related=related,
+                )
+            )
+        latest = phase
+    if epoch_transitions_only:
+        for phase in phases[:-1]:
+            if phase.until is None and not (phase.phase.untils and phase.phase.untils[0].epoch is None):
+                problems.append(
+                    error(
+                        "E206",
+                        f"with `epoch_transitions_only = true`, {phase.phase.label} needs `until epoch N`: "
+                        "only the last phase may run until training ends",
+                        phase.phase.header_span,
+                    )
+                )
+    return problems
+
+
+# -- what each phase thaws -----------------------------------------------------------------------
+
+
+@dataclass
+class Selection:
+    phase_params: list[list[int]] = field(default_factory=list)
+    never_thawed: list[int] = field(default_factory=list)
+    matches: dict[Span, list[int]] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # For each phase: position -> the selector that first thawed it there (E201 sites).
+    sites: list[dict[int, ast.Selector]] = field(default_factory=list)
+    complete: list[bool] = field(default_factory=list)  # every selector of the phase resolved
+
+
+def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Namespace | None) -> Selection:
+    selection = Selection()
+    rest_uses: list[tuple[int, ast.Thaw, ast.Selector]] = []
+    for phase in phases:
+        sites: dict[int, ast.Selector] = {}
+        complete = True
+        for thaw in phase.thaws:
+            thawed: dict[int, ast.Selector] = {}
+            for selector in thaw.selectors:
+                if selector.kind == "rest":
+                    if rest_uses:
+                        first = rest_uses[0][2]
+                        selection.diagnostics.append(
+                            error("E202", "`rest` is used more than once; it already means every parameter "
+                                  "no other phase thaws", selector.span,
+                                  related=(Related(first.span, "`rest` is first used here"),))
+                        )  # fmt: skip
+                    else:
+                        rest_uses.append((phase.index, thaw, selector))
+                    continue
+                positions = _resolve(resolver, selector, selection)
+                if positions is None:
+                    complete = False
+                    continue
+                new = [position for position in positions if position not in thawed]
+                if positions and not new:
+                    selection.diagnostics.append(
+                        warning("W105", f"`{selector.text}` adds nothing: every parameter it matches is "
+                                "already thawed by an earlier selector of this phase", selector.span)
+                    )  # fmt: skip
+                for position in new:
+                    thawed[position] = selector
+            if not any(selector.kind == "rest" for selector in thaw.selectors):
+                complete = _apply_excepts(thaw, thawed, resolver, selection) and complete
+            for position, selector in thawed.items():
+                sites.setdefault(position, selector)
+        selection.sites.append(sites)
+        selection.complete.append(complete)
+    if namespace is not None:
+        _resolve_rest(rest_uses, resolver, selection, len(namespace.names))
+    selection.phase_params = [sorted(sites) for sites in selection.sites]
+    if namespace is not None:
+        thawed_anywhere = set().union(*selection.sites) if selection.sites else set()
+        selection.never_thawed = [p for p in range(len(namespace.names)) if p not in thawed_anywhere]
+    return selection
+
+
+def _resolve(resolver: SelectorResolver, selector: ast.Selector, selection: Selection) -> list[int] | None:
+    resolution = resolver.resolve(selector)
+    selection.diagnostics.extend(resolution.diagnostics)
+    if resolution.positions is not None:
+        selection.matches[selector.span] = resolution.positions
+    return resolution.positions
+
+
+def _apply_excepts(
+    thaw: ast.Thaw, thawed: dict[int, ast.Selector], resolver: SelectorResolver, selection: Selection
+) -> bool:
+    """Remove what `except` selects from `thawed`; W106 for an except that removes nothing."""
+    complete = True
+    for selector in thaw.excepts:
+        positions = _resolve(resolver, selector, selection)
+        if positions is None:
+            complete = False
+            continue
+        removed = [position for position in positions if position in thawed]
+        if positions and not removed:
+            selection.diagnostics.append(
+                warning("W106", f"`except {selector.text}` removes nothing: none of the parameters it "
+                        "matches is thawed by this statement", selector.span)
+            )  # fmt: skip
+        for position in removed:
+            del thawed[position]
+    return complete
+
+
+def _resolve_rest(
+    rest_uses: list[tuple[int, ast.Thaw, ast.Selector]],
+    resolver: SelectorResolver,
+    selection: Selection,
+    size: int,
+) -> None:
+    """`rest` is every parameter no other phase thaws (its own phase's other selectors count too)."""
+    if not rest_uses:
+        return
+    phase_index, thaw, selector = rest_uses[0]
+    taken: set[int] = set()
+    for sites in selection.sites:
+        taken.update(sites)
+    thawed = {position: selector for position in range(size) if position not in taken}
+    complete = _apply_excepts(thaw, thawed, resolver, selection)
+    selection.complete[phase_index] = selection.complete[phase_index] and complete
+    selection.matches[selector.span] = sorted(thawed)
+    sites = selection.sites[phase_index]
+    for position in thawed:
+        sites.setdefault(position, selector)
+
+
+def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Namespace) -> list[Diagnostic]:
+    """E201 (a parameter thawed by two phases), W207 (a phase that thaws nothing), W208 (never thawed)."""
+    problems = _overlaps(phases, selection, namespace)
+    for phase, params, complete in zip(phases, selection.phase_params, selection.complete, strict=True):
+        if complete and not params:
+            problems.append(warning("W207", f"{phase.label} thaws no parameter", phase.header_span))
+    if phases and selection.never_thawed:
+        count = len(selection.never_thawed)
+        example = namespace.names[selection.never_thawed[0]]
+        uses_rest = any(s.kind == "rest" for phase in phases for thaw in phase.thaws for s in thaw.selectors)
+        advice = "" if uses_rest else "; add a last phase with `thaw rest` if that is not intended"
+        problems.append(
+            warning(
+                "W208",
+                f"{count} parameter{'s are' if count != 1 else ' is'} never thawed and "
+                f"stay{'' if count != 1 else 's'} frozen for the whole run (e.g. `{example}`){advice}",
+                phases[-1].header_span,
+                never_thawed=count,
+            )
+        )
+    return problems
+
+
+def _overlaps(phases: list[ast.Phase], selection: Selection, namespace: Namespace) -> list[Diagnostic]:
+    owner: dict[int, int] = {}
+    pairs: dict[tuple[int, int, Span, Span], list[int]] = defaultdict(list)
+    for phase_index, sites in enumerate(selection.sites):
+        for position, selector in sites.items():
+            first = owner.setdefault(position, phase_index)
+            if first != phase_index:
+                other = selection.sites[first][position]
+                pairs[(first, phase_index, other.span, selector.span)].append(position)
+    problems: list[Diagnostic] = []
+    for (first, second, first_span, second_span), positions in pairs.items():
+        count = len(positions)
+        example = namespace.names[positions[0]]
+        what = f"{count} parameter{'s' if count != 1 else ''} (e.g. `{example}`)"
+        places = ((first_span, second_span, phases[second]), (second_span, first_span, phases[first]))
+        for here, there, other_phase in places:
+            problems.append(
+                error(
+                    "E201",
+                    f"{what} thawed here {'are' if count != 1 else 'is'} also thawed by {other_phase.label}; "
+                    "a parameter is thawed by at most one phase",
+                    here,
+                    related=(Related(there, f"{other_phase.label} thaws them here"),),
+                )
+            )
+    return problems

@@ -1,0 +1,317 @@
+"""Resolve thaw selectors (patterns, exact names, regexes) against a namespace.
+
+Each selector is compiled once; `let` bindings are parsed once and substituted into the patterns
+that use them. Problems with the selector itself (E102, E103) are reported here; whether it
+matches anything (E101, with did-you-mean) too, since only here is the namespace walked.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.patterns import syntax
+from ftsc.compiler.patterns.matcher import PatternMatcher, PatternTooComplex
+from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
+from ftsc.diagnostics import Diagnostic, Fix, Related, Span, error
+from ftsc.grammar import ast
+
+
+class NamespaceIndex:
+    """What matching needs of a namespace, built once per namespace and shared (CLI, LSP, runtime)."""
+
+    def __init__(self, namespace: Namespace) -> None:
+        self.names = namespace.names
+        self.index = namespace.index
+        self.trie: TrieNode = build_trie(self.names)
+        self._sorted: list[tuple[str, int]] | None = None
+
+    def with_prefix(self, prefix: str) -> list[int]:
+        """Positions of the names that start with `prefix` (a bisect over the sorted names)."""
+        if self._sorted is None:
+            self._sorted = sorted((name, position) for position, name in enumerate(self.names))
+        start = bisect.bisect_left(self._sorted, (prefix, -1))
+        found = []
+        for name, position in self._sorted[start:]:
+            if not name.startswith(prefix):
+                break
+            found.append(position)
+        return found
+
+
+_INDEXES: OrderedDict[int, tuple[Namespace, NamespaceIndex]] = OrderedDict()
+_KEEP_INDEXES = 8
+
+
+def index_of(namespace: Namespace) -> NamespaceIndex:
+    """The (cached) index of a namespace: the LSP re-checks against the same namespace on every edit."""
+    cached = _INDEXES.get(id(namespace))
+    if cached is not None and cached[0] is namespace:
+        _INDEXES.move_to_end(id(namespace))
+        return cached[1]
+    index = NamespaceIndex(namespace)
+    _INDEXES[id(namespace)] = (namespace, index)
+    while len(_INDEXES) > _KEEP_INDEXES:
+        _INDEXES.popitem(last=False)
+    return index
+
+
+@dataclass
+class Resolution:
+    """What one selector selects: positions in namespace order, or None when it could not be resolved."""
+
+    selector: ast.Selector
+    positions: list[int] | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class SelectorResolver:
+    def __init__(self, lets: list[ast.Let], namespace: Namespace | None) -> None:
+        self.namespace = namespace
+        self.index = index_of(namespace) if namespace is not None else None
+        self.diagnostics: list[Diagnostic] = []
+        self.bindings: dict[str, syntax.Seq] = {}
+        self.let_spans: dict[str, Span] = {}
+        self._bind(lets)
+
+    # -- let bindings ------------------------------------------------------------------------------
+
+    def _bind(self, lets: list[ast.Let]) -> None:
+        raw: dict[str, syntax.Seq] = {}
+        for let in lets:
+            if let.name in self.let_spans:
+                first = self.let_spans[let.name]
+                self.diagnostics.append(
+                    error(
+                        "E104",
+                        f"`{let.name}` is already bound by an earlier `let`",
+                        let.name_span,
+                        related=[Related(first, f"`{let.name}` is first bound here")],
+                    )
+                )
+                continue
+            self.let_spans[let.name] = let.name_span
+            if let.pattern is None:
+                continue
+            seq, problems = syntax.parse_pattern(let.pattern.text, let.pattern.text_span.start)
+            self.diagnostics.extend(problems)
+            if seq is not None:
+                raw[let.name] = seq
+        for name in raw:
+            resolved = self._resolve_let(name, raw, ())
+            if resolved is not None:
+                self.bindings[name] = resolved
+
+    def _resolve_let(
+        self, name: str, raw: dict[str, syntax.Seq], chain: tuple[str, ...]
+    ) -> syntax.Seq | None:
+        seq = raw[name]
+        for var in syntax.variables(seq):
+            if var.name in chain or var.name == name:
+                self.diagnostics.append(
+                    error("E103", f"`${var.name}` refers back to itself through `let {name}`", var.span)
+                )
+                return None
+            if var.name not in raw:
+                self._unknown_variable(var)
+                return None
+        inner = {var.name: self._resolve_let(var.name, raw, (*chain, name)) for var in syntax.variables(seq)}
+        if any(value is None for value in inner.values()):
+            return None
+        return syntax.substitute(seq, {key: value for key, value in inner.items() if value is not None})
+
+    def _unknown_variable(self, var: syntax.Var) -> None:
+        known = difflib.get_close_matches(var.name, list(self.let_spans), n=1)
+        hint = f"; did you mean `${known[0]}`?" if known else ""
+        fixes = [Fix(f"Replace with `${known[0]}`", var.span, f"${known[0]}")] if known else []
+        self.diagnostics.append(error("E103", f"`${var.name}` has no `let`{hint}", var.span, fixes=fixes))
+
+    # -- selectors ---------------------------------------------------------------------------------
+
+    def resolve(self, selector: ast.Selector) -> Resolution:
+        if selector.kind == "exact":
+            return self._exact(selector)
+        if selector.kind == "regex":
+            return self._regex(selector)
+        if selector.kind == "pattern":
+            return self._pattern(selector)
+        raise ValueError("`rest` is resolved by the compiler, after every other phase")
+
+    def _pattern(self, selector: ast.Selector) -> Resolution:
+        seq, problems = syntax.parse_pattern(selector.text, selector.text_span.start)
+        if seq is None:
+            return Resolution(selector, None, problems)
+        for var in syntax.variables(seq):
+            if var.name not in self.let_spans:
+                before = len(self.diagnostics)
+                self._unknown_variable(var)
+                problems.append(self.diagnostics.pop(before))
+                return Resolution(selector, None, problems)
+            if var.name not in self.bindings:
+                return Resolution(selector, None, problems)  # the let itself is reported
+        try:
+            matcher = PatternMatcher(syntax.substitute(seq, self.bindings))
+        except PatternTooComplex as exc:
+            return Resolution(selector, None, [error("E102", exc.message, exc.span)])
+        if self.index is None:
+            return Resolution(selector, None, problems)
+        positions = matcher.match(self.index.trie)
+        if not positions:
+            problems.append(self._no_match(selector, matcher))
+        return Resolution(selector, positions, problems)
+
+    def _exact(self, selector: ast.Selector) -> Resolution:
+        if self.index is None:
+            return Resolution(selector, None)
+        position = self.index.index.get(selector.text)
+        if position is not None:
+            return Resolution(selector, [position])
+        close = _closest_name(self.index, selector.text)
+        hint = f'; did you mean `"{close}"`?' if close else ""
+        fixes = [Fix(f'Replace with "{close}"', selector.text_span, close)] if close else []
+        message = f'no parameter is named "{selector.text}"{hint}'
+        return Resolution(selector, [], [error("E101", message, selector.span, fixes=fixes)])
+
+    def _regex(self, selector: ast.Selector) -> Resolution:
+        try:
+            regex = re.compile(selector.text)
+        except re.error as exc:
+            at = selector.text_span.start + _source_offset(selector.text, exc.pos or 0)
+            return Resolution(selector, None, [error("E102", f"invalid regex: {exc.msg}", Span(at, at + 1))])
+        if self.index is None:
+            return Resolution(selector, None)
+        names = self.index.names
+        candidates = self.index.with_prefix(_literal_prefix(selector.text))
+        positions = sorted(position for position in candidates if regex.fullmatch(names[position]))
+        if not positions:
+            message = f're"{selector.text}" matches no parameter (regexes are matched against the whole name)'
+            return Resolution(selector, [], [error("E101", message, selector.span)])
+        return Resolution(selector, positions)
+
+    # -- did you mean ------------------------------------------------------------------------------
+
+    def _no_match(self, selector: ast.Selector, matcher: PatternMatcher) -> Diagnostic:
+        assert self.index is not None
+        fixes = _typo_fixes(matcher, self.index.trie)
+        text = f"`{selector.text}` matches no parameter of the namespace"
+        if fixes:
+            fixed = _apply(selector.text, selector.text_span.start, fixes)
+            shown = f"`{fixed}`" if fixed is not None else ", ".join(f"`{fix.new_text}`" for fix in fixes)
+            return error("E101", f"{text}; did you mean {shown}?", selector.span, fixes=fixes)
+        deepest = _deepest_prefix(matcher, self.index.trie)
+        if deepest:
+            node = find(self.index.trie, deepest)
+            names = sorted((key for key, _ in children(node)), key=_natural) if node is not None else []
+            shown = ", ".join(f"`{name}`" for name in names[:6]) + (", …" if len(names) > 6 else "")
+            text += f"; `{'.'.join(deepest)}` exists, with {len(names)} children: {shown}"
+        return error("E101", text, selector.span)
+
+
+def _typo_fixes(matcher: PatternMatcher, trie: TrieNode) -> list[Fix]:
+    """Correct up to three misspelt literal segments, keeping only a correction that then matches."""
+    fixes: list[Fix] = []
+    current = matcher
+    replaced: dict[Span, str] = {}
+    for _ in range(3):
+        dead_ends = current.dead_ends(trie)
+        if not dead_ends:
+            break
+        deepest = max(dead_ends, key=lambda dead_end: dead_end.depth)
+        options = [key for key, _ in children(deepest.node)]
+        close = difflib.get_close_matches(deepest.literal.text, options, n=1, cutoff=0.6)
+        if not close:
+            break
+        replaced[deepest.literal.span] = close[0]
+        fixes.append(Fix(f"Replace with `{close[0]}`", deepest.literal.span, close[0]))
+        current = PatternMatcher(_replace_literals(matcher.seq, replaced))
+        if current.match(trie):
+            return fixes
+    return []
+
+
+def _replace_literals(seq: syntax.Seq, replaced: dict[Span, str]) -> syntax.Seq:
+    nodes: list[syntax.Node] = []
+    for node in seq.nodes:
+        if isinstance(node, syntax.Lit) and node.span in replaced:
+            nodes.append(syntax.Lit(replaced[node.span], node.span))
+        elif isinstance(node, syntax.Alt):
+            options = tuple(_replace_literals(option, replaced) for option in node.options)
+            nodes.append(syntax.Alt(options, node.span))
+        else:
+            nodes.append(node)
+    return syntax.Seq(tuple(nodes), seq.span)
+
+
+def _apply(text: str, offset: int, fixes: list[Fix]) -> str | None:
+    """`text` (starting at `offset`) with the fixes applied; None if a fix lies outside it."""
+    result = text
+    for fix in sorted(fixes, key=lambda fix: fix.span.start, reverse=True):
+        start, end = fix.span.start - offset, fix.span.end - offset
+        if start < 0 or end > len(text):
+            return None
+        result = result[:start] + fix.new_text + result[end:]
+    return result
+
+
+def _deepest_prefix(matcher: PatternMatcher, trie: TrieNode) -> tuple[str, ...]:
+    dead_ends = matcher.dead_ends(trie)
+    if not dead_ends:
+        return ()
+    return max(dead_ends, key=lambda dead_end: dead_end.depth).path
+
+
+def _closest_name(index: NamespaceIndex, name: str) -> str | None:
+    """The existing name closest to `name`, correcting one segment at a time along the trie."""
+    node: TrieNode | None = index.trie
+    segments = []
+    for segment in name.split("."):
+        if node is None:
+            return None
+        chosen = segment if segment and segment in node else _closest_child(node, segment)
+        if chosen is None:
+            return None
+        segments.append(chosen)
+        node = node.get(chosen)
+    candidate = ".".join(segments)
+    return candidate if candidate in index.index else None
+
+
+def _closest_child(node: TrieNode, segment: str) -> str | None:
+    close = difflib.get_close_matches(segment, [key for key, _ in children(node)], n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _literal_prefix(regex: str) -> str:
+    """The literal text every match of `regex` starts with (`model\\.layers\\.` -> `model.layers.`)."""
+    prefix: list[str] = []
+    position = 0
+    while position < len(regex):
+        char = regex[position]
+        if char == "\\" and position + 1 < len(regex) and regex[position + 1] in ".-_/":
+            prefix.append(regex[position + 1])
+            position += 2
+            continue
+        if char.isalnum() or char == "_":
+            following = regex[position + 1] if position + 1 < len(regex) else ""
+            if following in "?*{":
+                break  # the character is optional or repeated
+            prefix.append(char)
+            position += 1
+            continue
+        break
+    if "|" in regex:
+        return ""
+    return "".join(prefix)
+
+
+def _source_offset(body: str, position: int) -> int:
+    """Offset in the source of regex position `position` (a `\\"` in the source is one character)."""
+    return position + body[:position].count('"')
+
+
+def _natural(name: str) -> tuple[int, int | str]:
+    return (0, int(name)) if name.isdigit() else (1, name)

@@ -1,0 +1,168 @@
+"""Diagnostics shared by the parser, the compiler, the CLI and the language server.
+
+Spans are code-point offsets into the source text (what lark gives us); `SourceText` turns them into
+0-based line / character positions, in code points or in UTF-16 code units (LSP's default encoding).
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PositionEncoding = Literal["utf-8", "utf-16", "utf-32"]
+
+
+class Severity(enum.IntEnum):
+    """LSP's DiagnosticSeverity values, so the language server can pass them through unchanged."""
+
+    ERROR = 1
+    WARNING = 2
+    INFORMATION = 3
+    HINT = 4
+
+    @property
+    def label(self) -> str:
+        return {1: "error", 2: "warning", 3: "information", 4: "hint"}[self.value]
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Half-open range `[start, end)` of code-point offsets into one source text."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            object.__setattr__(self, "end", self.start)
+
+    def shifted(self, by: int) -> Span:
+        return Span(self.start + by, self.end + by)
+
+    def contains(self, offset: int) -> bool:
+        return self.start <= offset <= self.end
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place involved in a diagnostic (e.g. the other phase of a duplicate thaw)."""
+
+    span: Span
+    message: str
+    path: str | None = None  # None: the same file as the diagnostic
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A replacement that resolves a diagnostic (did-you-mean); editors offer it as a code action."""
+
+    title: str
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    related: tuple[Related, ...] = ()
+    fixes: tuple[Fix, ...] = ()
+    data: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == Severity.ERROR
+
+
+def error(code: str, message: str, span: Span, **extra: Any) -> Diagnostic:
+    return _make(code, Severity.ERROR, message, span, **extra)
+
+
+def warning(code: str, message: str, span: Span, **extra: Any) -> Diagnostic:
+    return _make(code, Severity.WARNING, message, span, **extra)
+
+
+def information(code: str, message: str, span: Span, **extra: Any) -> Diagnostic:
+    return _make(code, Severity.INFORMATION, message, span, **extra)
+
+
+def _make(
+    code: str,
+    severity: Severity,
+    message: str,
+    span: Span,
+    *,
+    related: Iterable[Related] = (),
+    fixes: Iterable[Fix] = (),
+    **data: object,
+) -> Diagnostic:
+    return Diagnostic(code, severity, message, span, tuple(related), tuple(fixes), dict(data))
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple[int, int, str]:
+    return (diagnostic.span.start, diagnostic.span.end, diagnostic.code)
+
+
+class SourceText:
+    """A source text with a line index, for turning offsets into line / character positions."""
+
+    def __init__(self, text: str, path: str | None = None) -> None:
+        self.text = text
+        self.path = path
+        self._line_starts = [0]
+        for index, char in enumerate(text):
+            if char == "\n":
+                self._line_starts.append(index + 1)
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+    def line_of(self, offset: int) -> int:
+        """0-based line holding `offset` (an offset at a newline belongs to the line it ends)."""
+        offset = max(0, min(offset, len(self.text)))
+        return bisect.bisect_right(self._line_starts, offset) - 1
+
+    def line_text(self, line: int) -> str:
+        start = self._line_starts[line]
+        end = self._line_starts[line + 1] - 1 if line + 1 < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    def line_start(self, line: int) -> int:
+        return self._line_starts[line]
+
+    def position(self, offset: int, encoding: PositionEncoding = "utf-32") -> tuple[int, int]:
+        """0-based (line, character) of `offset`; characters counted in the given encoding's units."""
+        offset = max(0, min(offset, len(self.text)))
+        line = self.line_of(offset)
+        prefix = self.text[self._line_starts[line] : offset]
+        return line, units(prefix, encoding)
+
+    def offset(self, line: int, character: int, encoding: PositionEncoding = "utf-32") -> int:
+        """Inverse of `position`; positions past the end of a line clamp to its end."""
+        if line >= len(self._line_starts):
+            return len(self.text)
+        start = self._line_starts[max(line, 0)]
+        text = self.line_text(max(line, 0))
+        if encoding == "utf-32":
+            return start + min(character, len(text))
+        count = 0
+        for index, char in enumerate(text):
+            if count >= character:
+                return start + index
+            count += units(char, encoding)
+        return start + len(text)
+
+
+def units(text: str, encoding: PositionEncoding) -> int:
+    """Length of `text` in the code units of `encoding`."""
+    if encoding == "utf-32" or text.isascii():
+        return len(text)
+    if encoding == "utf-16":
+        return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-8"))

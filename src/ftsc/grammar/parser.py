@@ -1,0 +1,278 @@
+"""Parse `.fts` text into a `Schedule`, reporting every syntax error (E001) and never raising.
+
+lark's LALR parser is driven token by token through its interactive interface so that, at an
+error, we can choose a repair: insert the few tokens that let the parser go on (a missing value, a
+missing `}`), or drop the offending token. After an error, further errors are held back until the
+parser has shifted a few tokens or reached the next statement keyword, so one mistake gives one
+diagnostic, while mistakes in different statements are each reported with their own range.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken
+from lark.parsers.lalr_interactive_parser import InteractiveParser
+
+from ftsc.diagnostics import Diagnostic, Span, error
+from ftsc.grammar import ast
+from ftsc.grammar.build import build_schedule
+
+# Tokens that begin a statement: after an error, reaching one of these ends the quiet period.
+_STATEMENT_KEYWORDS = {"FTS", "USE", "LET", "DEFAULTS", "PHASE", "THAW", "UNTIL"}
+_CLOSERS = ("RBRACE", "RSQB", "RPAR")
+_QUIET_TOKENS = 3
+_MAX_INSERTION = 4
+
+_DISPLAY = {
+    "NAME": "a name",
+    "DOTTED": "a class name",
+    "NUMBER": "a number",
+    "STRING": 'a string ("…")',
+    "REGEX": 're"…"',
+    "PATTERN": "a pattern",
+    "REST": "`rest`",
+    "$END": "end of file",
+}
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    schedule: ast.Schedule
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@functools.cache
+def _lark() -> Lark:
+    grammar = resources.files("ftsc.grammar").joinpath("fts.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+    )
+
+
+def parse(text: str) -> ParseResult:
+    """Parse `text`; always returns a schedule (possibly partial) and the syntax errors found."""
+    driver = _Driver(text)
+    tree = driver.run()
+    schedule = build_schedule(tree, text) if tree is not None else ast.Schedule((), len(text))
+    return ParseResult(schedule, tuple(driver.diagnostics))
+
+
+class _Driver:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.diagnostics: list[Diagnostic] = []
+        self.quiet = 0  # errors are held back while > 0
+        self.previous: list[Token] = []  # the last two tokens shifted, for better messages
+        self.parser = _lark()
+
+    def run(self) -> Any:
+        interactive = self.parser.parse_interactive(self.text)
+        lexer = interactive.lexer_thread
+        while True:
+            try:
+                for token in lexer.lex(interactive.parser_state):
+                    self._feed(interactive, _reserved(token))
+                break
+            except UnexpectedCharacters as exc:
+                position = int(exc.pos_in_stream or 0)
+                skip = self._bad_characters(position)
+                assert lexer.state is not None
+                lexer.state.line_ctr.feed(self.text[position : position + skip])
+            except UnexpectedToken as exc:  # a token valid elsewhere, but not here
+                self._feed(interactive, _reserved(exc.token))
+        return self._finish(interactive)
+
+    # -- feeding and recovery -------------------------------------------------------------------
+
+    def _feed(self, interactive: InteractiveParser, token: Token) -> None:
+        if not _fits_now(interactive, token.type):
+            self._recover(interactive, token)
+            return
+        try:
+            interactive.feed_token(token)
+        except UnexpectedToken:
+            self._recover(interactive, token)
+            return
+        self.previous = [*self.previous[-1:], token]
+        self.quiet = 0 if token.type in _STATEMENT_KEYWORDS else max(0, self.quiet - 1)
+
+    def _recover(self, interactive: InteractiveParser, token: Token) -> None:
+        self._report_unexpected(interactive, token)
+        self.quiet = _QUIET_TOKENS
+        insertion = _insertion(interactive, token.type) if token.type in _SYNC else None
+        if insertion is None:
+            return  # drop the token
+        for kind in insertion:
+            interactive.feed_token(Token.new_borrow_pos(kind, "", token))
+        try:
+            interactive.feed_token(token)
+        except UnexpectedToken:
+            return
+        if token.type in _STATEMENT_KEYWORDS:
+            self.quiet = 0
+
+    def _finish(self, interactive: InteractiveParser) -> Any:
+        end = Token("$END", "", len(self.text), 0, 0, 0, 0, len(self.text))
+        if not _fits_now(interactive, "$END"):
+            self._report_unexpected(interactive, end)
+            for _ in range(_MAX_CLOSING):
+                if _fits_now(interactive, "$END"):
+                    break
+                kind = _filler(interactive)
+                if kind is None:
+                    return None
+                interactive.feed_token(Token.new_borrow_pos(kind, "", end))
+        try:
+            return interactive.feed_eof(end)
+        except LarkError:
+            return None
+
+    # -- reporting -------------------------------------------------------------------------------
+
+    def _report_unexpected(self, interactive: InteractiveParser, token: Token) -> None:
+        if self.quiet:
+            return
+        expected = _accepted(interactive)
+        kinds = [previous.type for previous in self.previous]
+        if kinds[-2:] in (["PATTERN", "NAME"], ["STRING", "NAME"], ["REGEX", "NAME"], ["REST", "NAME"]):
+            # `thaw a b`: `b` was read as the start of a setting; the real mistake is a missing comma.
+            name = self.previous[-1]
+            self._report(
+                f"missing `,` before `{name.value}` (selectors are separated by commas)", _span(name)
+            )
+            return
+        if token.type == "COMMA" and "COMMA" not in expected and "NAME" in expected:
+            self._report(
+                "unexpected `,`: statements in a block are separated by newlines, not commas", _span(token)
+            )
+            return
+        what = "end of file" if token.type == "$END" else f"`{token.value}`"
+        self._report(f"unexpected {what}; expected {_expected_text(expected)}", _span(token))
+
+    def _report(self, message: str, span: Span) -> None:
+        self.diagnostics.append(error("E001", message, span))
+
+    def _bad_characters(self, position: int) -> int:
+        """Report characters no token starts with; returns how many characters to skip."""
+        char = self.text[position]
+        line_end = self.text.find("\n", position)
+        line_end = len(self.text) if line_end < 0 else line_end
+        if char in "\"'":
+            close = self.text.find(char, position + 1, line_end) if char == "'" else -1
+            end = close + 1 if close >= 0 else line_end
+            message = "strings use double quotes" if char == "'" else "unterminated string"
+            if not self.quiet:
+                self._report(message, Span(position, end))
+            self.quiet = _QUIET_TOKENS
+            return max(1, end - position)
+        end = position + 1
+        while end < line_end and not self.text[end].isspace() and not _can_start_token(self.text[end]):
+            end += 1
+        if not self.quiet:
+            self._report(
+                f"unexpected character{'s' if end - position > 1 else ''} `{self.text[position:end]}`",
+                Span(position, end),
+            )
+        self.quiet = _QUIET_TOKENS
+        return end - position
+
+
+# Tokens at which the parser tries to repair by insertion; any other unexpected token is dropped.
+_SYNC = _STATEMENT_KEYWORDS | set(_CLOSERS) | {"COMMA", "EXCEPT", "LBRACE"}
+# What recovery may invent, in order of preference: closing brackets first, then placeholders.
+_FILLERS = (*_CLOSERS, "NUMBER", "PATTERN", "NAME", "EQUAL", "LBRACE")
+_MAX_CLOSING = 64
+
+
+def _reserved(token: Token) -> Token:
+    """Statement keywords are reserved everywhere, so `lr =` followed by `thaw` is a missing value."""
+    if token.type in ("NAME", "DOTTED", "PATTERN") and token.value in _KEYWORD_TERMINALS:
+        return Token.new_borrow_pos(_KEYWORD_TERMINALS[token.value], token.value, token)
+    return token
+
+
+_KEYWORD_TERMINALS = {
+    "fts": "FTS",
+    "use": "USE",
+    "let": "LET",
+    "defaults": "DEFAULTS",
+    "phase": "PHASE",
+    "thaw": "THAW",
+    "until": "UNTIL",
+}
+
+
+def _can_start_token(char: str) -> bool:
+    return char.isalnum() or char in '_*$.{}[](),="#+-'
+
+
+def _fits_now(interactive: InteractiveParser, kind: str) -> bool:
+    state = interactive.parser_state
+    return kind in state.parse_conf.states[state.position]
+
+
+def _filler(interactive: InteractiveParser) -> str | None:
+    return next((kind for kind in _FILLERS if _fits_now(interactive, kind)), None)
+
+
+def _insertion(interactive: InteractiveParser, target: str) -> tuple[str, ...] | None:
+    """The shortest run of invented tokens (at most _MAX_INSERTION) after which `target` fits."""
+    frontier: list[tuple[tuple[str, ...], InteractiveParser]] = [((), interactive)]
+    for _ in range(_MAX_INSERTION):
+        next_frontier = []
+        for kinds, parser in frontier:
+            for kind in _FILLERS:
+                if not _fits_now(parser, kind):
+                    continue
+                trial = parser.copy()
+                try:
+                    trial.feed_token(Token(kind, ""))
+                except UnexpectedToken:
+                    continue
+                if _fits_now(trial, target):
+                    return (*kinds, kind)
+                next_frontier.append(((*kinds, kind), trial))
+        frontier = next_frontier
+    return None
+
+
+def _accepted(interactive: InteractiveParser) -> set[str]:
+    accepted: set[str] = interactive.accepts()
+    return accepted
+
+
+def _expected_text(kinds: set[str]) -> str:
+    shown = sorted(_display(kind) for kind in kinds if kind != "$END")
+    if "$END" in kinds:
+        shown.append("end of file")
+    if not shown:
+        return "nothing more"
+    if len(shown) == 1:
+        return shown[0]
+    return "one of " + ", ".join(shown)
+
+
+@functools.cache
+def _display(kind: str) -> str:
+    if kind in _DISPLAY:
+        return _DISPLAY[kind]
+    for terminal in _lark().terminals:
+        if terminal.name == kind and terminal.pattern.type == "str":
+            return f"`{terminal.pattern.value}`"
+    return kind.lower()
+
+
+def _span(token: Token) -> Span:
+    start = token.start_pos if token.start_pos is not None else 0
+    end = token.end_pos if token.end_pos is not None else start
+    return Span(start, end)
