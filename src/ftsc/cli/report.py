@@ -11,7 +11,6 @@ import json
 import os
 import re
 import unicodedata
-import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -501,7 +500,9 @@ def _artifact_location(path: str) -> Json:
     pure = PurePath(path)
     if pure.is_absolute():
         return {"uri": Path(path).as_uri()}
-    return {"uri": urllib.parse.quote(pure.as_posix()), "uriBaseId": "%SRCROOT%"}
+    from urllib.parse import quote  # only SARIF needs it: keep it off `ftsc check`'s start-up
+
+    return {"uri": quote(pure.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def _sarif_region(source: SourceText, span: Span) -> Json:

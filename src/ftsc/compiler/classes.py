@@ -163,20 +163,31 @@ class _ClassSource:
     class asked for keeps a cold lookup in `torch.optim.lr_scheduler` cheap.
     """
 
-    __slots__ = ("_node", "_parsed", "module", "name", "text")
+    __slots__ = ("_header", "_node", "_parsed", "module", "name", "text")
 
     def __init__(
-        self, module: _Module, name: str, text: str | None, node: ast.ClassDef | None = None
+        self, module: _Module | None, name: str, text: str | None, node: ast.ClassDef | None = None
     ) -> None:
         self.module, self.name, self.text = module, name, text
         self._node, self._parsed = node, node is not None
+        self._header: ast.ClassDef | None = node
 
     def node(self) -> ast.ClassDef | None:
+        """The whole class (for its `__init__`)."""
         if not self._parsed:
             self._parsed = True
             own = _first_class(_parse_text(self.text or ""), self.name)
-            self._node = own or self.module.full_class(self.name)
+            self._node = own or (self.module.full_class(self.name) if self.module else None)
         return self._node
+
+    def header(self) -> ast.ClassDef | None:
+        """Only decorators and `class X(bases):`: all the category needs, and far cheaper to parse."""
+        if self._header is None:
+            text = self.text or ""
+            end = _header_end(text)
+            header = _parse_text(f"{text[:end]} pass\n") if end is not None else None
+            self._header = _first_class(header, self.name) or self.node()
+        return self._header
 
 
 _Binding = _ClassSource | _ImportModule | _ImportFrom | _Alias | _Other
@@ -261,7 +272,13 @@ def _first_class(body: list[ast.stmt] | None, name: str) -> ast.ClassDef | None:
 # docstring is not taken for a statement. Whatever this misjudges makes a chunk fail to parse, and then
 # the module is parsed whole.
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
-_SCAN = re.compile(r"""(?P<quote>\"\"\"|'''|"|')|#[^\n]*|\n(?=[^\s#])""")
+# `_SCAN` skips code, one-line strings, comments and indented lines in one go, and stops at a triple
+# quote (its end is found with `_STRING_END`), at a line starting in column 0, or at an unclosed string.
+_SCAN = re.compile(
+    r"""(?:[^"'#\n]+|"(?!"")(?:[^"\\\n]|\\.)*"|'(?!'')(?:[^'\\\n]|\\.)*'|\#[^\n]*|\n(?=[\s#]))*"""
+    r"""(?:(?P<quote>\"\"\"|''')|(?P<unclosed>["'])|\n|\Z)""",
+    re.DOTALL,
+)
 _STRING_END = {
     '"""': re.compile(r'[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""', re.DOTALL),
     "'''": re.compile(r"[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''", re.DOTALL),
@@ -272,10 +289,41 @@ _CONTINUATION = re.compile(r"[)\]}]|(?:else|elif|except|finally)\b")
 _HEAD = re.compile(r"(?:@[^\n]*\n)*(?:(class)|(?:async[ \t]+)?def)[ \t]+(\w+)")
 
 
+_EMPTY_CLASS = ast.ClassDef(name="", bases=[], keywords=[], body=[], decorator_list=[])
+_HEADER_SCAN = re.compile(r"""(?P<quote>\"\"\"|'''|"|')|#[^\n]*|[()\[\]{}:]""")
+
+
+def _header_end(text: str) -> int | None:
+    """Offset just past the colon that ends a class statement's header (brackets and strings skipped)."""
+    head = _HEAD.match(text)
+    if head is None:
+        return None
+    position, depth = head.end(), 0
+    while (match := _HEADER_SCAN.search(text, position)) is not None:
+        quote = match.group("quote")
+        if quote:
+            end = _STRING_END[quote].match(text, match.end())
+            if end is None:
+                return None
+            position = end.end()
+            continue
+        position, token = match.end(), match.group()
+        if token in "([{":
+            depth += 1
+        elif token in ")]}":
+            depth -= 1
+        elif token == ":" and depth == 0:
+            return position
+    return None
+
+
 def _statement_starts(source: str) -> list[int] | None:
     """Offsets where top-level statements (with their decorators) begin; None on an unclosed string."""
     starts, previous, position = [0], 0, 0
-    while (match := _SCAN.search(source, position)) is not None:
+    while position < len(source):
+        match = _SCAN.match(source, position)
+        if match is None or match.group("unclosed") is not None:
+            return None
         quote = match.group("quote")
         if quote:
             end = _STRING_END[quote].match(source, match.end())
@@ -284,9 +332,9 @@ def _statement_starts(source: str) -> list[int] | None:
             position = end.end()
             continue
         position = match.end()
-        if match.group() != "\n" or source[match.start() - 1 : match.start()] == "\\":
-            continue
-        if _CONTINUATION.match(source, position):
+        if not source.endswith("\n", 0, position) or source.endswith("\\\n", 0, position):
+            continue  # end of file, or a backslash continuation
+        if position == len(source) or _CONTINUATION.match(source, position):
             continue
         if not source.startswith("@", previous):
             starts.append(position)
@@ -360,10 +408,9 @@ def _bindings(stmt: ast.stmt, module: _Module) -> list[tuple[str, _Binding]]:
             return []
         return [(alias.asname or alias.name, _ImportFrom(source, alias.name)) for alias in stmt.names]
     if isinstance(stmt, ast.Assign | ast.AnnAssign):
-        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         parts = _dotted_parts(stmt.value) if stmt.value is not None else None
         binding: _Binding = _Alias(parts) if parts else _Other()
-        return [(name, binding) for target in targets for name in _target_names(target)]
+        return [(name, binding) for name in _assigned_names(stmt)]
     return []
 
 
@@ -383,12 +430,11 @@ def _collect_all(stmt: ast.stmt, module: _Module) -> None:
         value = stmt.value
     elif isinstance(stmt, ast.AugAssign) and _is_name(stmt.target, "__all__"):
         value, extend = stmt.value, True
-    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-        func = stmt.value.func
-        if isinstance(func, ast.Attribute) and _is_name(func.value, "__all__") and stmt.value.args:
-            value, extend = stmt.value.args[0], func.attr in {"extend", "append"}
-            if func.attr == "append":
-                value = ast.List(elts=[value])
+    elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and len(stmt.value.args) == 1:
+        func, argument = stmt.value.func, stmt.value.args[0]
+        if isinstance(func, ast.Attribute) and _is_name(func.value, "__all__"):
+            extend = func.attr in {"extend", "append"}
+            value = argument if func.attr == "extend" else ast.List(elts=[argument]) if extend else None
     strings = _literal_strings(value)
     if strings is None:
         return
@@ -445,7 +491,7 @@ class _ModuleRef(NamedTuple):
 
 class _ClassRef(NamedTuple):
     module: str
-    node: ast.ClassDef
+    source: _ClassSource
 
 
 class _SnapshotRef(NamedTuple):
@@ -474,8 +520,7 @@ def _lookup_in(module: str, name: str, seen: _Seen) -> _Target | None:
     if binding is None:
         return _from_star_imports(parsed, name, seen) or _submodule(parsed, name)
     if isinstance(binding, _ClassSource):
-        node = binding.node()
-        return _ClassRef(module, node) if node is not None else None
+        return _ClassRef(module, binding)
     if isinstance(binding, _ImportModule):
         return _ModuleRef(binding.module)
     if isinstance(binding, _ImportFrom):
@@ -510,8 +555,9 @@ def _resolve_parts(module: str, parts: Sequence[str], seen: _Seen) -> _Target | 
         if isinstance(target, _ModuleRef):
             target = _lookup_in(target.name, part, seen)
         elif isinstance(target, _ClassRef):
-            nested = [s for s in target.node.body if isinstance(s, ast.ClassDef) and s.name == part]
-            target = _ClassRef(target.module, nested[-1]) if nested else None
+            body = target.source.node() or _EMPTY_CLASS
+            nested = [s for s in body.body if isinstance(s, ast.ClassDef) and s.name == part]
+            target = _ClassRef(target.module, _ClassSource(None, part, None, nested[-1])) if nested else None
         else:
             return None
     return target
@@ -547,8 +593,8 @@ def _category(target: _ClassRef | _SnapshotRef, depth: int) -> Category:
     """Optimizer / lr scheduler by (transitive, by-name) derivation from torch's base classes."""
     if isinstance(target, _SnapshotRef):
         return target.info.category
-    if target.node.name in _CATEGORY_BASES:
-        return _CATEGORY_BASES[target.node.name]
+    if target.source.name in _CATEGORY_BASES:
+        return _CATEGORY_BASES[target.source.name]
     if depth > _MAX_DEPTH:
         return "unknown"
     for base in _bases(target):
@@ -564,14 +610,14 @@ def _category(target: _ClassRef | _SnapshotRef, depth: int) -> Category:
 
 def _bases(target: _ClassRef) -> list[str]:
     """Last name of each base expression (`torch.optim.Optimizer` -> `Optimizer`)."""
-    parts = [_dotted_parts(base) for base in target.node.bases]
+    parts = [_dotted_parts(base) for base in (target.source.header() or _EMPTY_CLASS).bases]
     return [p[-1] if p else "" for p in parts]
 
 
 def _base_targets(target: _ClassRef) -> list[_ClassRef | _SnapshotRef | None]:
     """Resolve the bases in the class's own module; inert bases (`object`, `Generic`) are left out."""
     resolved: list[_ClassRef | _SnapshotRef | None] = []
-    for base in target.node.bases:
+    for base in (target.source.header() or _EMPTY_CLASS).bases:
         parts = _dotted_parts(base)
         if parts and parts[-1] in _INERT_BASES:
             continue
@@ -584,10 +630,11 @@ def _find_init(target: _ClassRef | _SnapshotRef, depth: int) -> _Init:
     """The `__init__` the class would run: its own, else the first found along its bases (MRO order)."""
     if isinstance(target, _SnapshotRef):
         return _Init(target.info.parameters, "snapshot")
-    own = _own_init(target.node)
+    node = target.source.node()
+    own = _own_init(node) if node is not None else None
     if own is not None:
         return _Init(_parameters(own), "installed")
-    if target.node.decorator_list or depth > _MAX_DEPTH:
+    if node is None or node.decorator_list or depth > _MAX_DEPTH:
         return _Init(None, "installed", known=False)  # e.g. @dataclass writes an __init__ we cannot see
     for base_target in _base_targets(target):
         if base_target is None:
@@ -747,12 +794,8 @@ def clear_caches() -> None:
 
 def _resolve_bare(name: str, kind: Kind) -> Lookup:
     home = HOME_MODULES[kind]
-    parsed = _parse_module(home)
-    if parsed is None:
-        return _resolve_in_snapshot(name, kind)
-    public = name in parsed.public_names() or isinstance(parsed.names.get(name), _ClassSource)
-    target = _lookup(home, name) if public else None
-    if not isinstance(target, _ClassRef | _SnapshotRef):
+    target = _home_class(name, kind)
+    if target is None:
         return _not_found(name, kind)
     info = _class_info(target, f"{home}.{name}")
     if info.category == "unknown":
@@ -760,15 +803,24 @@ def _resolve_bare(name: str, kind: Kind) -> Lookup:
     return _checked_kind(info, kind)
 
 
-def _resolve_in_snapshot(name: str, kind: Kind) -> Lookup:
-    entry = _snapshot().classes[kind].get(name)
-    return Lookup(entry, None) if entry is not None else _not_found(name, kind)
+def _home_class(name: str, kind: Kind) -> _ClassRef | _SnapshotRef | None:
+    """A public class of torch's home module for `kind` (the snapshot's, when torch is not installed)."""
+    home = HOME_MODULES[kind]
+    parsed = _parse_module(home)
+    if parsed is None:
+        entry = _snapshot().classes[kind].get(name)
+        return _SnapshotRef(entry) if entry is not None else None
+    if name not in parsed.public_names() and not isinstance(parsed.names.get(name), _ClassSource):
+        return None  # `torch.optim.lr_scheduler.Tensor` exists, but is nothing a schedule means
+    target = _lookup(home, name)
+    return target if isinstance(target, _ClassRef | _SnapshotRef) else None
 
 
 def _not_found(name: str, kind: Kind) -> Lookup:
     """A bare name that is not in the home module: maybe the other kind, maybe a typo."""
     other: Kind = "lr_scheduler" if kind == "optimizer" else "optimizer"
-    if name in known_class_names(other):
+    elsewhere = _home_class(name, other)
+    if elsewhere is not None and _category(elsewhere, 0) == other:
         return Lookup(None, f"`{name}` is {_KIND_LABELS[other]}, not {_KIND_LABELS[kind]}")
     suggestions = _close_matches(name, known_class_names(kind))
     return Lookup(None, f"no class `{name}` in {HOME_MODULES[kind]}", suggestions)
@@ -873,9 +925,9 @@ def _missing_arguments(
         what = "parameter groups as its first argument" if kind == "optimizer" else "`optimizer`"
         problems.append(ArgumentProblem(None, f"`{name}` cannot take the {what} the runtime passes"))
     for parameter in info.parameters:
-        if parameter is injected or parameter.has_default or parameter.name in given:
+        if parameter is injected or parameter.has_default:
             continue
-        if parameter.kind in _KEYWORD_KINDS:
+        if parameter.kind in _KEYWORD_KINDS and parameter.name not in given:
             problems.append(ArgumentProblem(None, f"`{name}` requires `{parameter.name}`"))
         elif parameter.kind == "positional_only":
             message = f"`{name}` requires positional argument `{parameter.name}`, which schedules cannot give"

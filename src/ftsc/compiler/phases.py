@@ -203,7 +203,7 @@ def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Names
                         rest_uses.append((phase.index, thaw, selector))
                     continue
                 positions = _resolve(resolver, selector, selection)
-                if positions is None:
+                if not positions:  # unresolved, or matched nothing (E101): W207 would only repeat it
                     complete = False
                     continue
                 new = [position for position in positions if position not in thawed]

@@ -196,18 +196,30 @@ class SelectorResolver:
 
     def _no_match(self, selector: ast.Selector, matcher: PatternMatcher) -> Diagnostic:
         assert self.index is not None
-        fixes = _typo_fixes(matcher, self.index.trie)
+        trie = self.index.trie
         text = f"`{selector.text}` matches no parameter of the namespace"
+        fixes = _typo_fixes(matcher, trie)
         if fixes:
             fixed = _apply(selector.text, selector.text_span.start, fixes)
             shown = f"`{fixed}`" if fixed is not None else ", ".join(f"`{fix.new_text}`" for fix in fixes)
             return error("E101", f"{text}; did you mean {shown}?", selector.span, fixes=fixes)
-        deepest = _deepest_prefix(matcher, self.index.trie)
-        if deepest:
-            node = find(self.index.trie, deepest)
+        exploration = matcher.explore(trie)
+        if exploration.modules:
+            example = ".".join(exploration.modules[0])
+            fix = Fix("Append `.**`", Span(selector.text_span.end, selector.text_span.end), ".**")
+            return error(
+                "E101",
+                f"{text}: it matches modules (e.g. `{example}`), not parameters; "
+                f"end it with `.**` to take every parameter below them",
+                selector.span,
+                fixes=[fix],
+            )
+        if exploration.deepest:
+            node = find(trie, exploration.deepest)
             names = sorted((key for key, _ in children(node)), key=_natural) if node is not None else []
             shown = ", ".join(f"`{name}`" for name in names[:6]) + (", …" if len(names) > 6 else "")
-            text += f"; `{'.'.join(deepest)}` exists, with {len(names)} children: {shown}"
+            count = f"{len(names)} child{'ren' if len(names) != 1 else ''}"
+            text += f"; `{'.'.join(exploration.deepest)}` exists, with {count}: {shown}"
         return error("E101", text, selector.span)
 
 
@@ -217,7 +229,7 @@ def _typo_fixes(matcher: PatternMatcher, trie: TrieNode) -> list[Fix]:
     current = matcher
     replaced: dict[Span, str] = {}
     for _ in range(3):
-        dead_ends = current.dead_ends(trie)
+        dead_ends = current.explore(trie).dead_ends
         if not dead_ends:
             break
         deepest = max(dead_ends, key=lambda dead_end: dead_end.depth)
@@ -255,13 +267,6 @@ def _apply(text: str, offset: int, fixes: list[Fix]) -> str | None:
             return None
         result = result[:start] + fix.new_text + result[end:]
     return result
-
-
-def _deepest_prefix(matcher: PatternMatcher, trie: TrieNode) -> tuple[str, ...]:
-    dead_ends = matcher.dead_ends(trie)
-    if not dead_ends:
-        return ()
-    return max(dead_ends, key=lambda dead_end: dead_end.depth).path
 
 
 def _closest_name(index: NamespaceIndex, name: str) -> str | None:

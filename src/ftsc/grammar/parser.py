@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token
@@ -48,7 +48,7 @@ class ParseResult:
 
 @functools.cache
 def _lark() -> Lark:
-    grammar = resources.files("ftsc.grammar").joinpath("fts.lark").read_text(encoding="utf-8")
+    grammar = Path(__file__).with_name("fts.lark").read_text(encoding="utf-8")
     return Lark(
         grammar,
         parser="lalr",
@@ -146,10 +146,12 @@ class _Driver:
         kinds = [previous.type for previous in self.previous]
         if kinds[-2:] in (["PATTERN", "NAME"], ["STRING", "NAME"], ["REGEX", "NAME"], ["REST", "NAME"]):
             # `thaw a b`: `b` was read as the start of a setting; the real mistake is a missing comma.
-            name = self.previous[-1]
-            self._report(
-                f"missing `,` before `{name.value}` (selectors are separated by commas)", _span(name)
-            )
+            start = _span(self.previous[-1]).start
+            end = start
+            while end < len(self.text) and not self.text[end].isspace() and self.text[end] not in ",}":
+                end += 1
+            word = self.text[start:end]
+            self._report(f"missing `,` before `{word}` (selectors are separated by commas)", Span(start, end))
             return
         if token.type == "COMMA" and "COMMA" not in expected and "NAME" in expected:
             self._report(

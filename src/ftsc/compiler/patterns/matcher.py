@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ftsc.compiler.patterns import syntax as s
 from ftsc.compiler.patterns.ranges import range_regex
@@ -46,6 +46,17 @@ Alternative = tuple[SegmentMatcher, ...]
 State = tuple[int, int]  # (alternative, position)
 
 
+@dataclass
+class Exploration:
+    deepest: tuple[str, ...] = ()  # the deepest prefix the walk reached
+    modules: list[tuple[str, ...]] = field(default_factory=list)  # matched prefixes that are not parameters
+    dead_ends: list[DeadEnd] = field(default_factory=list)
+
+    def visit(self, path: tuple[str, ...]) -> None:
+        if len(path) > len(self.deepest):
+            self.deepest = path
+
+
 @dataclass(frozen=True)
 class DeadEnd:
     """Where a literal segment found no child: the place to look for a typo."""
@@ -66,20 +77,24 @@ class PatternMatcher:
 
     def match(self, root: TrieNode) -> list[int]:
         """Positions (namespace order) of every name the pattern matches."""
-        return sorted(index for index, _ in self._walk(root, dead_ends=None))
+        return sorted(self._walk(root, None))
 
-    def dead_ends(self, root: TrieNode) -> list[DeadEnd]:
-        found: list[DeadEnd] = []
-        for _ in self._walk(root, dead_ends=found):
+    def explore(self, root: TrieNode) -> Exploration:
+        """Where a walk that matched nothing went: for did-you-mean and "nearest prefix" messages."""
+        exploration = Exploration()
+        for _ in self._walk(root, exploration):
             pass
-        return found
+        return exploration
 
-    def _walk(self, root: TrieNode, dead_ends: list[DeadEnd] | None) -> Iterator[tuple[int, int]]:
+    def _walk(self, root: TrieNode, seen: Exploration | None) -> Iterator[int]:
         stack: list[tuple[TrieNode, frozenset[State], tuple[str, ...]]] = [(root, self._start, ())]
         while stack:
             node, states, path = stack.pop()
-            if LEAF in node and self._accepts(states):
-                yield node[LEAF], len(path)
+            if self._accepts(states):
+                if LEAF in node:
+                    yield node[LEAF]
+                elif seen is not None:
+                    seen.modules.append(path)
             literals: dict[str, s.Lit | None] = {}
             scan_all = False
             for alternative, position in states:
@@ -95,14 +110,15 @@ class PatternMatcher:
                 candidates: Iterator[tuple[str, TrieNode]] = children(node)
             else:
                 candidates = ((key, node[key]) for key in literals if key in node and key != LEAF)
-            if dead_ends is not None:
+            if seen is not None:
+                seen.visit(path)
                 for key, source in literals.items():
                     if key not in node and source is not None:
-                        dead_ends.append(DeadEnd(len(path), source, node, path))
+                        seen.dead_ends.append(DeadEnd(len(path), source, node, path))
             for segment, child in candidates:
                 following = self._step(states, segment)
                 if following:
-                    stack.append((child, following, (*path, segment) if dead_ends is not None else path))
+                    stack.append((child, following, (*path, segment) if seen is not None else path))
 
     def _accepts(self, states: frozenset[State]) -> bool:
         return any(position == len(self.alternatives[alt]) for alt, position in states)
