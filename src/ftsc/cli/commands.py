@@ -72,7 +72,8 @@ def run_compile(args: argparse.Namespace) -> int:
     if report.diagnostics:
         sys.stderr.write(render([report], "human", color=use_color(args.color, sys.stderr)))
     if failed(result, args.strict):
-        print("ftsc: no plan written: fix the errors above", file=sys.stderr)
+        what = "the problems above (--strict)" if args.strict else "the errors above"
+        print(f"ftsc: no plan written: fix {what}", file=sys.stderr)
         return EXIT_ERRORS
     if result.plan is None:  # no namespace: nothing to resolve names against
         print(

@@ -67,6 +67,7 @@ def compile_schedule(
     for phase_setting in phase_settings:
         diagnostics.extend(phase_setting.diagnostics)
     diagnostics.extend(phases.check_phase_names(schedule.phases))
+    diagnostics.extend(_check_scheduler_config(defaults, phase_settings))
     diagnostics.extend(phases.check_epochs(phase_settings, defaults.epoch_transitions_only))
 
     resolver = SelectorResolver(schedule.lets, namespace)
@@ -91,10 +92,26 @@ def compile_schedule(
         for validator in validators:
             diagnostics.extend(validator(result, namespace))
 
+    if not schedule.phases and not any(d.code == "E001" for d in diagnostics):
+        end = Span(len(text), len(text))
+        diagnostics.append(error("E001", "a schedule needs at least one `phase name { thaw … }`", end))
+    result.diagnostics = diagnostics = _without_echoes(diagnostics)
     diagnostics.sort(key=sort_key)
     if namespace is not None and not result.has_errors:
         result.plan = _plan(text, path, namespace, adapter, defaults, _PhasePlans(phase_settings, selection))
     return result
+
+
+def _without_echoes(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop what overlaps a syntax error: a half-parsed statement would only repeat it in other words."""
+    syntax = [d.span for d in diagnostics if d.code == "E001"]
+    if not syntax:
+        return diagnostics
+    return [
+        d
+        for d in diagnostics
+        if d.code == "E001" or not any(d.span.start < s.end and s.start < d.span.end for s in syntax)
+    ]
 
 
 def _check_headers(schedule: ast.Schedule) -> list[Diagnostic]:
@@ -102,7 +119,7 @@ def _check_headers(schedule: ast.Schedule) -> list[Diagnostic]:
     for position, header in enumerate(schedule.headers):
         if position > 0:
             problems.append(error("E002", "the `fts` header is given more than once", header.span))
-        elif header.version is not None and header.version.value != LANGUAGE_VERSION:
+        elif header.version is not None and header.version.text != str(LANGUAGE_VERSION):
             problems.append(
                 error(
                     "E002",
@@ -123,6 +140,7 @@ class _Defaults:
     def __init__(self, schedule: ast.Schedule) -> None:
         self.diagnostics: list[Diagnostic] = []
         self.values: dict[str, ast.Setting] = {}
+        self.seen: set[str] = set()
         for block in schedule.defaults:
             for setting in block.settings:
                 self._add(setting)
@@ -137,9 +155,10 @@ class _Defaults:
         if spec is None or "defaults" not in spec.where:
             self.diagnostics.append(settings.unknown_setting(setting, "defaults"))
             return
-        if setting.name in self.values:
+        if setting.name in self.seen:
             self.diagnostics.append(_twice(setting, "`defaults`"))
             return
+        self.seen.add(setting.name)
         problems = settings.check_value(setting)
         self.diagnostics.extend(problems)
         if not problems and setting.value is not None:
@@ -170,6 +189,18 @@ class _Defaults:
             config = self.values.get("lr_scheduler_config")
             values["lr_scheduler"] = _scheduler_value(values["lr_scheduler"], self.lr_scheduler, config)
         return values
+
+
+def _check_scheduler_config(
+    defaults: _Defaults, phase_settings: list[phases.PhaseSettings]
+) -> list[Diagnostic]:
+    """A `defaults.lr_scheduler_config` that no lr scheduler uses would be silently ignored."""
+    config = defaults.values.get("lr_scheduler_config")
+    used = "lr_scheduler" in defaults.values or any(p.lr_scheduler is not None for p in phase_settings)
+    if config is None or used:
+        return []
+    message = "`lr_scheduler_config` configures an `lr_scheduler`, and no block of this schedule sets one"
+    return [error("E302", message, config.name_span)]
 
 
 def _twice(setting: ast.Setting, where: str) -> Diagnostic:
@@ -222,7 +253,7 @@ def _plan(
             "name": phase_setting.phase.name,
             "params": [names[position] for position in params],
             "max_transition_epoch": phase_setting.until if phase_setting.until is not None else -1,
-            "lr": phase_setting.plan_value("lr"),
+            "lr": phase_setting.plan_value("lr") if phase_setting.phase.index > 0 else None,
             "optimizer": None,
             "lr_scheduler": None,
             "init_pg_lrs": phase_setting.plan_value("init_pg_lrs"),
@@ -234,7 +265,7 @@ def _plan(
             entry["lr_scheduler"] = _scheduler_value(
                 phase_setting.plan_value("lr_scheduler"),
                 phase_setting.lr_scheduler,
-                phase_setting.values.get("lr_scheduler_config"),
+                phase_setting.config_setting(defaults.values),
             )
         entry["line"] = text.count("\n", 0, phase_setting.phase.span.start) + 1
         plan_phases.append(entry)

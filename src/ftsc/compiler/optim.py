@@ -26,11 +26,17 @@ TESTED_LR_SCHEDULERS = frozenset(
 )
 
 
+BASE_CLASSES = frozenset({"Optimizer", "LRScheduler", "_LRScheduler"})
+
+
 def check_class(call: ast.Call, kind: Kind) -> tuple[str | None, list[Diagnostic]]:
     """Resolve the called class; returns its qualified name (None if unresolved) and any problems."""
     lookup: Lookup = resolve_class(call.name, kind)
     if lookup.info is None:
         return None, [_not_found(call, lookup)]
+    if lookup.info.qualname.startswith("torch.optim") and lookup.info.display_name in BASE_CLASSES:
+        message = f"`{call.name}` is the base class of every {kind.replace('_', ' ')}: name a concrete one"
+        return None, [error("E303", message, call.name_span)]
     problems: list[Diagnostic] = []
     for problem in check_arguments(lookup.info, [entry.key for entry in call.arguments or ()], kind):
         entry = next((entry for entry in call.arguments or () if entry.key == problem.argument), None)

@@ -13,6 +13,15 @@ from ftsc.compiler.selectors import SelectorResolver
 from ftsc.diagnostics import Diagnostic, Related, Span, error, warning
 from ftsc.grammar import ast
 
+# What reinitialises the optimizer or lr scheduler: meaningful only when a phase starts, so not in phase 0.
+REINIT_SETTINGS = (
+    "optimizer",
+    "lr_scheduler",
+    "lr_scheduler_config",
+    "init_pg_lrs",
+    "use_current_optimizer_pg_lrs",
+)
+
 
 class PhaseSettings:
     """One phase's settings, checked: E203, W204, E301, E302 and the optimizer checks."""
@@ -21,6 +30,7 @@ class PhaseSettings:
         self.phase = phase
         self.diagnostics: list[Diagnostic] = []
         self.values: dict[str, ast.Setting] = {}
+        self.seen: set[str] = set()
         self.until: int | None = None
         self.until_span: Span | None = None
         self.optimizer: str | None = None
@@ -39,7 +49,7 @@ class PhaseSettings:
         if spec is None or "phase" not in spec.where:
             self.diagnostics.append(settings.unknown_setting(setting, "phase"))
             return
-        if setting.name in self.values:
+        if setting.name in self.seen:
             self.diagnostics.append(
                 error(
                     "E302",
@@ -48,7 +58,8 @@ class PhaseSettings:
                 )
             )
             return
-        if self.phase.index == 0 and setting.name in ("optimizer", "lr_scheduler"):
+        self.seen.add(setting.name)
+        if self.phase.index == 0 and setting.name in REINIT_SETTINGS:
             self.diagnostics.append(
                 error(
                     "E203",
@@ -97,7 +108,13 @@ class PhaseSettings:
             self.optimizer, problems = optim.check_class(optimizer, "optimizer")
             self.diagnostics.extend(problems)
         scheduler = self._call("lr_scheduler")
+        config_setting = self.values.get("lr_scheduler_config")
         if scheduler is None:
+            if config_setting is not None:
+                self.diagnostics.append(
+                    error("E302", "`lr_scheduler_config` configures the `lr_scheduler` of the same phase, "
+                          "and this phase sets none", config_setting.name_span)
+                )  # fmt: skip
             return
         self.lr_scheduler, problems = optim.check_class(scheduler, "lr_scheduler")
         self.diagnostics.extend(problems)
@@ -105,10 +122,14 @@ class PhaseSettings:
             return
         allow = defaults.get("allow_untested")
         allow_untested = allow is not None and isinstance(allow.value, ast.Bool) and allow.value.value
-        config = self.values.get("lr_scheduler_config")
+        config = self.config_setting(defaults)
         table = config.value if config is not None and isinstance(config.value, ast.Table) else None
         self.diagnostics.extend(optim.check_tested(scheduler, self.lr_scheduler, allow_untested))
         self.diagnostics.extend(optim.check_monitor(scheduler, self.lr_scheduler, table))
+
+    def config_setting(self, defaults: dict[str, ast.Setting]) -> ast.Setting | None:
+        """The phase's `lr_scheduler_config`, else the one in `defaults`."""
+        return self.values.get("lr_scheduler_config") or defaults.get("lr_scheduler_config")
 
     def _call(self, name: str) -> ast.Call | None:
         setting = self.values.get(name)
@@ -121,6 +142,11 @@ def check_phase_names(phases: list[ast.Phase]) -> list[Diagnostic]:
     problems = []
     for phase in phases:
         if phase.name is None or phase.name_span is None:
+            continue
+        if not phase.name.strip():
+            problems.append(
+                error("E302", "a phase name cannot be blank: drop it or write one", phase.name_span)
+            )
             continue
         first = seen.get(phase.name)
         if first is None:
@@ -156,7 +182,7 @@ def check_epochs(phases: list[PhaseSettings], epoch_transitions_only: bool) -> l
         latest = phase
     if epoch_transitions_only:
         for phase in phases[:-1]:
-            if phase.until is None and not (phase.phase.untils and phase.phase.untils[0].epoch is None):
+            if not phase.phase.untils:
                 problems.append(
                     error(
                         "E206",
@@ -183,45 +209,46 @@ class Selection:
 
 
 def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Namespace | None) -> Selection:
+    """What each phase thaws. A `thaw` statement takes the union of its selectors minus its `except`s;
+    the statement holding `rest` is finished last, once every other phase is known."""
     selection = Selection()
-    rest_uses: list[tuple[int, ast.Thaw, ast.Selector]] = []
+    rest: _RestUse | None = None
     for phase in phases:
         sites: dict[int, ast.Selector] = {}
         complete = True
         for thaw in phase.thaws:
             thawed: dict[int, ast.Selector] = {}
+            complete = bool(thaw.selectors) and complete
+            holds_rest = False
             for selector in thaw.selectors:
                 if selector.kind == "rest":
-                    if rest_uses:
-                        first = rest_uses[0][2]
-                        selection.diagnostics.append(
-                            error("E202", "`rest` is used more than once; it already means every parameter "
-                                  "no other phase thaws", selector.span,
-                                  related=(Related(first.span, "`rest` is first used here"),))
-                        )  # fmt: skip
+                    if rest is None:
+                        rest = _RestUse(phase.index, thaw, selector, thawed)
+                        holds_rest = True
                     else:
-                        rest_uses.append((phase.index, thaw, selector))
+                        selection.diagnostics.append(_rest_twice(selector, rest.selector))
+                        complete = False
                     continue
                 positions = _resolve(resolver, selector, selection)
                 if not positions:  # unresolved, or matched nothing (E101): W207 would only repeat it
                     complete = False
                     continue
-                new = [position for position in positions if position not in thawed]
-                if positions and not new:
+                if all(position in thawed or position in sites for position in positions):
                     selection.diagnostics.append(
                         warning("W105", f"`{selector.text}` adds nothing: every parameter it matches is "
                                 "already thawed by an earlier selector of this phase", selector.span)
                     )  # fmt: skip
-                for position in new:
-                    thawed[position] = selector
-            if not any(selector.kind == "rest" for selector in thaw.selectors):
-                complete = _apply_excepts(thaw, thawed, resolver, selection) and complete
+                for position in positions:
+                    thawed.setdefault(position, selector)
+            if holds_rest:
+                continue  # its excepts apply once `rest` is known
+            complete = _apply_excepts(thaw, thawed, resolver, selection) and complete
             for position, selector in thawed.items():
                 sites.setdefault(position, selector)
         selection.sites.append(sites)
         selection.complete.append(complete)
-    if namespace is not None:
-        _resolve_rest(rest_uses, resolver, selection, len(namespace.names))
+    if rest is not None and namespace is not None:
+        _resolve_rest(rest, resolver, selection, len(namespace.names))
     selection.phase_params = [sorted(sites) for sites in selection.sites]
     if namespace is not None:
         thawed_anywhere = set().union(*selection.sites) if selection.sites else set()
@@ -229,7 +256,28 @@ def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Names
     return selection
 
 
+@dataclass
+class _RestUse:
+    phase: int
+    thaw: ast.Thaw
+    selector: ast.Selector
+    thawed: dict[int, ast.Selector]  # what the statement's other selectors thaw
+
+
+def _rest_twice(selector: ast.Selector, first: ast.Selector) -> Diagnostic:
+    return error(
+        "E202",
+        "`rest` is used more than once; it already means every parameter no other phase thaws",
+        selector.span,
+        related=(Related(first.span, "`rest` is first used here"),),
+    )
+
+
 def _resolve(resolver: SelectorResolver, selector: ast.Selector, selection: Selection) -> list[int] | None:
+    if selector.kind == "rest":  # only `except rest` gets here
+        message = "`rest` cannot follow `except`: it means what no phase thaws, so there is nothing to remove"
+        selection.diagnostics.append(error("E102", message, selector.span))
+        return None
     resolution = resolver.resolve(selector)
     selection.diagnostics.extend(resolution.diagnostics)
     if resolution.positions is not None:
@@ -258,25 +306,19 @@ def _apply_excepts(
     return complete
 
 
-def _resolve_rest(
-    rest_uses: list[tuple[int, ast.Thaw, ast.Selector]],
-    resolver: SelectorResolver,
-    selection: Selection,
-    size: int,
-) -> None:
-    """`rest` is every parameter no other phase thaws (its own phase's other selectors count too)."""
-    if not rest_uses:
-        return
-    phase_index, thaw, selector = rest_uses[0]
-    taken: set[int] = set()
+def _resolve_rest(rest: _RestUse, resolver: SelectorResolver, selection: Selection, size: int) -> None:
+    """`rest` is every parameter no other statement thaws; then the statement's excepts apply."""
+    taken: set[int] = set(rest.thawed)
     for sites in selection.sites:
         taken.update(sites)
-    thawed = {position: selector for position in range(size) if position not in taken}
-    complete = _apply_excepts(thaw, thawed, resolver, selection)
-    selection.complete[phase_index] = selection.complete[phase_index] and complete
-    selection.matches[selector.span] = sorted(thawed)
-    sites = selection.sites[phase_index]
-    for position in thawed:
+    remaining = [position for position in range(size) if position not in taken]
+    selection.matches[rest.selector.span] = remaining
+    for position in remaining:
+        rest.thawed[position] = rest.selector
+    complete = _apply_excepts(rest.thaw, rest.thawed, resolver, selection)
+    selection.complete[rest.phase] = selection.complete[rest.phase] and complete
+    sites = selection.sites[rest.phase]
+    for position, selector in rest.thawed.items():
         sites.setdefault(position, selector)
 
 

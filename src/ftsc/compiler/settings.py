@@ -250,6 +250,13 @@ def call(value: ast.Value) -> str | None:
     return None if isinstance(value, ast.Call) else "a class, as `Name(arg = value, …)`"
 
 
+def bool_or_link(value: ast.Value) -> str | None:
+    """`checkpoint.save_last` takes Lightning's `"link"` as well as a bool."""
+    if boolean(value) is None or one_of("link")(value) is None:
+        return None
+    return '`true`, `false` or "link"'
+
+
 SCALAR_CHECKS: dict[str, Check] = {
     "lr": positive_number,
     "restore_best": boolean,
@@ -286,7 +293,7 @@ ENTRY_CHECKS: dict[str, Check] = {
     "verbose": boolean,
     "check_finite": boolean,
     "save_top_k": integer_at_least(-1),
-    "save_last": boolean,
+    "save_last": bool_or_link,
     "save_weights_only": boolean,
     "every_n_epochs": integer_at_least(0),
     "every_n_train_steps": integer_at_least(0),

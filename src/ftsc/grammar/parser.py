@@ -73,6 +73,7 @@ class _Driver:
         self.diagnostics: list[Diagnostic] = []
         self.quiet = 0  # errors are held back while > 0
         self.previous: list[Token] = []  # the last two tokens shifted, for better messages
+        self.line = 0  # line of the last token seen
         self.parser = _lark()
 
     def run(self) -> Any:
@@ -95,6 +96,11 @@ class _Driver:
     # -- feeding and recovery -------------------------------------------------------------------
 
     def _feed(self, interactive: InteractiveParser, token: Token) -> None:
+        line = token.line or 0
+        if line > self.line:  # a new line usually starts a new statement: report its errors too
+            self.line = line
+            if token.type not in _CLOSERS:  # a closing bracket only ends what already failed
+                self.quiet = 0
         if not _fits_now(interactive, token.type):
             self._recover(interactive, token)
             return
@@ -151,7 +157,18 @@ class _Driver:
             while end < len(self.text) and not self.text[end].isspace() and self.text[end] not in ",}":
                 end += 1
             word = self.text[start:end]
+            self.previous = []
             self._report(f"missing `,` before `{word}` (selectors are separated by commas)", Span(start, end))
+            return
+        last = self.previous[-1] if self.previous else None
+        if (
+            token.type == "STRING"
+            and last is not None
+            and (last.type, last.value, last.end_pos) == ("PATTERN", "re", token.start_pos)
+        ):
+            self._report(
+                '`let` binds a pattern; a regex (`re"…"`) can only be written in `thaw`', _span(token)
+            )
             return
         if token.type == "COMMA" and "COMMA" not in expected and "NAME" in expected:
             self._report(
@@ -162,6 +179,8 @@ class _Driver:
         self._report(f"unexpected {what}; expected {_expected_text(expected)}", _span(token))
 
     def _report(self, message: str, span: Span) -> None:
+        if self.diagnostics and self.diagnostics[-1].span == span:
+            return  # the same place, seen again while recovering
         self.diagnostics.append(error("E001", message, span))
 
     def _bad_characters(self, position: int) -> int:

@@ -77,6 +77,7 @@ class Seq:
 _LITERAL = re.compile(r"[A-Za-z0-9_\-]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _RANGE = re.compile(r"(\d+)\.\.(\d*)")
+_RANGE_OPTION = re.compile(r"(\d+)\.\.(\d*)(?=[,}])")
 
 
 class _PatternError(Exception):
@@ -115,6 +116,11 @@ class _Parser:
         start = self.pos
         nodes: list[Node] = []
         text = self.text
+        if not top_level:  # an alternative may be a range: `{0..3,11}`
+            match = _RANGE_OPTION.match(text, start)
+            if match is not None:
+                self.pos = match.end(2)
+                return Seq((self._range(match, start, self.pos),), self.span(start, self.pos))
         while self.pos < len(text):
             char = text[self.pos]
             if char in ",}":
@@ -157,14 +163,8 @@ class _Parser:
         close = self._matching_brace(start)
         range_match = _RANGE.fullmatch(self.text, start + 1, close)
         if range_match is not None:
-            return self._range(range_match, start, close)
-        if ".." in self.text[start + 1 : close]:
-            at = self.text.index("..", start + 1)
-            raise self.fail(
-                "`..` inside braces: a range is written `{M..N}` or `{M..}` with decimal numbers",
-                at,
-                at + 2,
-            )
+            self.pos = close + 1
+            return self._range(range_match, start, self.pos)
         self.pos = start + 1
         options: list[Seq] = []
         while True:
@@ -176,6 +176,10 @@ class _Parser:
                 break
             self.pos += 1  # the comma
         self.pos += 1
+        if len(options) == 1 and ".." in self.text[start : self.pos]:
+            raise self.fail(
+                "a range inside braces is written `{M..N}` or `{M..}` with decimal numbers", start, self.pos
+            )
         if len(options) == 1:
             raise self.fail(
                 "`{…}` with one alternative: add more, separated by `,`, or drop the braces", start, self.pos
@@ -193,15 +197,14 @@ class _Parser:
                     return index
         raise self.fail("unclosed `{` in pattern", start, len(self.text))
 
-    def _range(self, match: re.Match[str], start: int, close: int) -> Range:
+    def _range(self, match: re.Match[str], start: int, end: int) -> Range:
         lo = int(match.group(1))
         hi = int(match.group(2)) if match.group(2) else None
-        self.pos = close + 1
         if hi is not None and hi < lo:
             raise self.fail(
-                f"empty range `{{{lo}..{hi}}}`: the first bound is greater than the second", start, self.pos
+                f"empty range `{lo}..{hi}`: the first bound is greater than the second", start, end
             )
-        return Range(lo, hi, self.span(start, self.pos))
+        return Range(lo, hi, self.span(start, end))
 
 
 def _check_segments(seq: Seq) -> None:
