@@ -203,27 +203,45 @@ class Selection:
     never_thawed: list[int] = field(default_factory=list)
     matches: dict[Span, list[int]] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    # For each phase: position -> the selector that first thawed it there (E201 sites).
-    sites: list[dict[int, ast.Selector]] = field(default_factory=list)
+    # For each phase: its selectors with what each thaws there (after excepts), for E201's sites.
+    sites: list[list[tuple[ast.Selector, set[int]]]] = field(default_factory=list)
+    thawed: list[set[int]] = field(default_factory=list)  # what each phase thaws
     complete: list[bool] = field(default_factory=list)  # every selector of the phase resolved
+
+
+@dataclass
+class _Statement:
+    """One `thaw` statement: what each of its selectors adds, and then what its excepts remove."""
+
+    thaw: ast.Thaw
+    added: list[tuple[ast.Selector, set[int]]] = field(default_factory=list)
+
+    def positions(self) -> set[int]:
+        return set().union(*(positions for _, positions in self.added))
+
+    def remove(self, removed: set[int]) -> None:
+        for _, positions in self.added:
+            positions.difference_update(removed)
 
 
 def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Namespace | None) -> Selection:
     """What each phase thaws. A `thaw` statement takes the union of its selectors minus its `except`s;
-    the statement holding `rest` is finished last, once every other phase is known."""
+    the statement holding `rest` is finished last, once every other phase is known. Sets throughout:
+    a 50,000-name schedule is a handful of set operations per selector."""
     selection = Selection()
     rest: _RestUse | None = None
     for phase in phases:
-        sites: dict[int, ast.Selector] = {}
+        thawed: set[int] = set()
+        sites: list[tuple[ast.Selector, set[int]]] = []
         complete = True
         for thaw in phase.thaws:
-            thawed: dict[int, ast.Selector] = {}
+            statement = _Statement(thaw)
             complete = bool(thaw.selectors) and complete
             holds_rest = False
             for selector in thaw.selectors:
                 if selector.kind == "rest":
                     if rest is None:
-                        rest = _RestUse(phase.index, thaw, selector, thawed)
+                        rest = _RestUse(phase.index, selector, statement)
                         holds_rest = True
                     else:
                         selection.diagnostics.append(_rest_twice(selector, rest.selector))
@@ -233,35 +251,34 @@ def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Names
                 if not positions:  # unresolved, or matched nothing (E101): W207 would only repeat it
                     complete = False
                     continue
-                if all(position in thawed or position in sites for position in positions):
+                new = set(positions).difference(thawed, *(added for _, added in statement.added))
+                if not new:
                     selection.diagnostics.append(
                         warning("W105", f"`{selector.text}` adds nothing: every parameter it matches is "
                                 "already thawed by an earlier selector of this phase", selector.span)
                     )  # fmt: skip
-                for position in positions:
-                    thawed.setdefault(position, selector)
+                statement.added.append((selector, new))
             if holds_rest:
                 continue  # its excepts apply once `rest` is known
-            complete = _apply_excepts(thaw, thawed, resolver, selection) and complete
-            for position, selector in thawed.items():
-                sites.setdefault(position, selector)
+            complete = _apply_excepts(statement, resolver, selection) and complete
+            sites.extend(statement.added)
+            thawed |= statement.positions()
         selection.sites.append(sites)
+        selection.thawed.append(thawed)
         selection.complete.append(complete)
     if rest is not None and namespace is not None:
         _resolve_rest(rest, resolver, selection, len(namespace.names))
-    selection.phase_params = [sorted(sites) for sites in selection.sites]
+    selection.phase_params = [sorted(thawed) for thawed in selection.thawed]
     if namespace is not None:
-        thawed_anywhere = set().union(*selection.sites) if selection.sites else set()
-        selection.never_thawed = [p for p in range(len(namespace.names)) if p not in thawed_anywhere]
+        selection.never_thawed = sorted(set(range(len(namespace.names))).difference(*selection.thawed))
     return selection
 
 
 @dataclass
 class _RestUse:
     phase: int
-    thaw: ast.Thaw
     selector: ast.Selector
-    thawed: dict[int, ast.Selector]  # what the statement's other selectors thaw
+    statement: _Statement  # the statement holding `rest`: its other selectors, and its excepts
 
 
 def _rest_twice(selector: ast.Selector, first: ast.Selector) -> Diagnostic:
@@ -285,41 +302,34 @@ def _resolve(resolver: SelectorResolver, selector: ast.Selector, selection: Sele
     return resolution.positions
 
 
-def _apply_excepts(
-    thaw: ast.Thaw, thawed: dict[int, ast.Selector], resolver: SelectorResolver, selection: Selection
-) -> bool:
-    """Remove what `except` selects from `thawed`; W106 for an except that removes nothing."""
+def _apply_excepts(statement: _Statement, resolver: SelectorResolver, selection: Selection) -> bool:
+    """Remove what `except` selects from the statement; W106 for an except that removes nothing."""
     complete = True
-    for selector in thaw.excepts:
+    for selector in statement.thaw.excepts:
         positions = _resolve(resolver, selector, selection)
         if positions is None:
             complete = False
             continue
-        removed = [position for position in positions if position in thawed]
+        removed = statement.positions().intersection(positions)
         if positions and not removed:
             selection.diagnostics.append(
                 warning("W106", f"`except {selector.text}` removes nothing: none of the parameters it "
                         "matches is thawed by this statement", selector.span)
             )  # fmt: skip
-        for position in removed:
-            del thawed[position]
+        statement.remove(removed)
     return complete
 
 
 def _resolve_rest(rest: _RestUse, resolver: SelectorResolver, selection: Selection, size: int) -> None:
     """`rest` is every parameter no other statement thaws; then the statement's excepts apply."""
-    taken: set[int] = set(rest.thawed)
-    for sites in selection.sites:
-        taken.update(sites)
-    remaining = [position for position in range(size) if position not in taken]
-    selection.matches[rest.selector.span] = remaining
-    for position in remaining:
-        rest.thawed[position] = rest.selector
-    complete = _apply_excepts(rest.thaw, rest.thawed, resolver, selection)
+    statement = rest.statement
+    remaining = set(range(size)).difference(statement.positions(), *selection.thawed)
+    selection.matches[rest.selector.span] = sorted(remaining)
+    statement.added.append((rest.selector, remaining))
+    complete = _apply_excepts(statement, resolver, selection)
     selection.complete[rest.phase] = selection.complete[rest.phase] and complete
-    sites = selection.sites[rest.phase]
-    for position, selector in rest.thawed.items():
-        sites.setdefault(position, selector)
+    selection.sites[rest.phase].extend(statement.added)
+    selection.thawed[rest.phase] |= statement.positions()
 
 
 def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Namespace) -> list[Diagnostic]:
@@ -346,14 +356,18 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
 
 
 def _overlaps(phases: list[ast.Phase], selection: Selection, namespace: Namespace) -> list[Diagnostic]:
-    owner: dict[int, int] = {}
     pairs: dict[tuple[int, int, Span, Span], list[int]] = defaultdict(list)
-    for phase_index, sites in enumerate(selection.sites):
-        for position, selector in sites.items():
-            first = owner.setdefault(position, phase_index)
-            if first != phase_index:
-                other = selection.sites[first][position]
-                pairs[(first, phase_index, other.span, selector.span)].append(position)
+    earlier: set[int] = set()
+    for second, thawed in enumerate(selection.thawed):
+        if not earlier.isdisjoint(thawed):  # rare: only then find which selectors are involved
+            for first in range(second):
+                for first_selector, first_positions in selection.sites[first]:
+                    for second_selector, second_positions in selection.sites[second]:
+                        shared = first_positions & second_positions
+                        if shared:
+                            key = (first, second, first_selector.span, second_selector.span)
+                            pairs[key].extend(sorted(shared))
+        earlier |= thawed
     problems: list[Diagnostic] = []
     for (first, second, first_span, second_span), positions in pairs.items():
         count = len(positions)

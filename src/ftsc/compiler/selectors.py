@@ -11,11 +11,13 @@ import bisect
 import difflib
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
-from ftsc.compiler.patterns.matcher import PatternMatcher, PatternTooComplex
+from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex
+from ftsc.compiler.patterns.regex_words import required_segments
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
 from ftsc.diagnostics import Diagnostic, Fix, Related, Span, error
 from ftsc.grammar import ast
@@ -27,24 +29,64 @@ class NamespaceIndex:
     def __init__(self, namespace: Namespace) -> None:
         self.names = namespace.names
         self.index = namespace.index
+        self._segments: dict[str, list[int]] = {}
+        for position, name in enumerate(self.names):
+            for segment in name.split("."):
+                self._segments.setdefault(segment, []).append(position)
+        self._segment_sets: dict[str, set[int]] = {}
+        self.results: dict[str, tuple[int, ...]] = {}  # selector -> what it matched
         self.trie: TrieNode = build_trie(self.names)
-        self._sorted: list[tuple[str, int]] | None = None
+        by_name = sorted(range(len(self.names)), key=self.names.__getitem__)
+        self._sorted_names = [self.names[position] for position in by_name]
+        self._sorted_positions = by_name
 
-    def with_prefix(self, prefix: str) -> list[int]:
-        """Positions of the names that start with `prefix` (a bisect over the sorted names)."""
-        if self._sorted is None:
-            self._sorted = sorted((name, position) for position, name in enumerate(self.names))
-        start = bisect.bisect_left(self._sorted, (prefix, -1))
-        found = []
-        for name, position in self._sorted[start:]:
-            if not name.startswith(prefix):
-                break
-            found.append(position)
+    def under(self, prefix: str) -> list[int]:
+        """Positions of `prefix` and the names below it (`prefix.…`): one slice of the sorted names."""
+        if not prefix:
+            return list(range(len(self.names)))
+        start = bisect.bisect_left(self._sorted_names, prefix + ".")
+        end = bisect.bisect_left(self._sorted_names, prefix + "/", start)  # "/" follows "." in code points
+        found = self._sorted_positions[start:end]
+        exact = self.index.get(prefix)
+        return found if exact is None else [*found, exact]
+
+    def remember(self, key: str, positions: list[int]) -> tuple[int, ...]:
+        """Keep what a selector matched: the language server re-checks unchanged selectors on every edit."""
+        if len(self.results) >= _KEEP_RESULTS:
+            self.results.clear()
+        kept = self.results[key] = tuple(positions)
+        return kept
+
+    def having(self, segment: str) -> set[int]:
+        """Positions of the names with `segment` among their segments (do not modify the set)."""
+        found = self._segment_sets.get(segment)
+        if found is None:
+            found = self._segment_sets[segment] = set(self._segments.get(segment, ()))
         return found
+
+    def holding_all(self, required: list[frozenset[str]]) -> Iterable[int]:
+        """Positions of the names holding, for each set, one of its spellings (all names if no set)."""
+        sets = sorted((self.having_any(s) for s in required if len(s) <= MAX_REQUIRED), key=len)
+        if not sets:
+            return range(len(self.names))
+        found = set(sets[0])
+        for other in sets[1:]:
+            found &= other
+        return found
+
+    def having_any(self, spellings: frozenset[str]) -> set[int]:
+        """Positions of the names holding one of `spellings` as a segment (do not modify the set)."""
+        if len(spellings) == 1:
+            return self.having(next(iter(spellings)))
+        union: set[int] = set()
+        for spelling in spellings:
+            union |= self.having(spelling)
+        return union
 
 
 _INDEXES: OrderedDict[int, tuple[Namespace, NamespaceIndex]] = OrderedDict()
 _KEEP_INDEXES = 8
+_KEEP_RESULTS = 4096
 
 
 def index_of(namespace: Namespace) -> NamespaceIndex:
@@ -153,13 +195,19 @@ class SelectorResolver:
                 return Resolution(selector, None, problems)
             if var.name not in self.bindings:
                 return Resolution(selector, None, problems)  # the let itself is reported
+        substituted = syntax.substitute(seq, self.bindings)
+        key = "pattern:" + syntax.render(substituted)
+        known = self.index.results.get(key) if self.index is not None else None
+        if known:
+            return Resolution(selector, list(known), problems)
         try:
-            matcher = PatternMatcher(syntax.substitute(seq, self.bindings))
+            matcher = PatternMatcher(substituted)
         except PatternTooComplex as exc:
             return Resolution(selector, None, [error("E102", exc.message, exc.span)])
         if self.index is None:
             return Resolution(selector, None, problems)
-        positions = matcher.match(self.index.trie)
+        positions = matcher.match(self.index)
+        self.index.remember(key, positions)
         if not positions:
             problems.append(self._no_match(selector, matcher))
         return Resolution(selector, positions, problems)
@@ -184,9 +232,15 @@ class SelectorResolver:
             return Resolution(selector, None, [error("E102", f"invalid regex: {exc.msg}", Span(at, at + 1))])
         if self.index is None:
             return Resolution(selector, None)
-        names = self.index.names
-        candidates = self.index.with_prefix(_literal_prefix(selector.text))
-        positions = sorted(position for position in candidates if regex.fullmatch(names[position]))
+        key = "regex:" + selector.text
+        known = self.index.results.get(key)
+        if known is None:
+            names = self.index.names
+            candidates = self.index.holding_all(required_segments(selector.text))
+            known = self.index.remember(
+                key, sorted(position for position in candidates if regex.fullmatch(names[position]))
+            )
+        positions = list(known)
         if not positions:
             message = f're"{selector.text}" matches no parameter (regexes are matched against the whole name)'
             return Resolution(selector, [], [error("E101", message, selector.span)])
@@ -198,7 +252,7 @@ class SelectorResolver:
         assert self.index is not None
         trie = self.index.trie
         text = f"`{selector.text}` matches no parameter of the namespace"
-        fixes = _typo_fixes(matcher, trie)
+        fixes = _typo_fixes(matcher, self.index)
         if fixes:
             fixed = _apply(selector.text, selector.text_span.start, fixes)
             shown = f"`{fixed}`" if fixed is not None else ", ".join(f"`{fix.new_text}`" for fix in fixes)
@@ -223,13 +277,13 @@ class SelectorResolver:
         return error("E101", text, selector.span)
 
 
-def _typo_fixes(matcher: PatternMatcher, trie: TrieNode) -> list[Fix]:
+def _typo_fixes(matcher: PatternMatcher, index: NamespaceIndex) -> list[Fix]:
     """Correct up to three misspelt literal segments, keeping only a correction that then matches."""
     fixes: list[Fix] = []
     current = matcher
     replaced: dict[Span, str] = {}
     for _ in range(3):
-        dead_ends = current.explore(trie).dead_ends
+        dead_ends = current.explore(index.trie).dead_ends
         if not dead_ends:
             break
         deepest = max(dead_ends, key=lambda dead_end: dead_end.depth)
@@ -240,7 +294,7 @@ def _typo_fixes(matcher: PatternMatcher, trie: TrieNode) -> list[Fix]:
         replaced[deepest.literal.span] = close[0]
         fixes.append(Fix(f"Replace with `{close[0]}`", deepest.literal.span, close[0]))
         current = PatternMatcher(_replace_literals(matcher.seq, replaced))
-        if current.match(trie):
+        if current.match(index):
             return fixes
     return []
 
@@ -288,29 +342,6 @@ def _closest_name(index: NamespaceIndex, name: str) -> str | None:
 def _closest_child(node: TrieNode, segment: str) -> str | None:
     close = difflib.get_close_matches(segment, [key for key, _ in children(node)], n=1, cutoff=0.6)
     return close[0] if close else None
-
-
-def _literal_prefix(regex: str) -> str:
-    """The literal text every match of `regex` starts with (`model\\.layers\\.` -> `model.layers.`)."""
-    prefix: list[str] = []
-    position = 0
-    while position < len(regex):
-        char = regex[position]
-        if char == "\\" and position + 1 < len(regex) and regex[position + 1] in ".-_/":
-            prefix.append(regex[position + 1])
-            position += 2
-            continue
-        if char.isalnum() or char == "_":
-            following = regex[position + 1] if position + 1 < len(regex) else ""
-            if following in "?*{":
-                break  # the character is optional or repeated
-            prefix.append(char)
-            position += 1
-            continue
-        break
-    if "|" in regex:
-        return ""
-    return "".join(prefix)
 
 
 def _source_offset(body: str, position: int) -> int:

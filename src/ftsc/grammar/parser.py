@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
 from ftsc.diagnostics import Diagnostic, Span, error
@@ -96,11 +96,13 @@ class _Driver:
     # -- feeding and recovery -------------------------------------------------------------------
 
     def _feed(self, interactive: InteractiveParser, token: Token) -> None:
+        if token.type in _KEYWORD_TYPES and self._glued(token):
+            return
         line = token.line or 0
-        if line > self.line:  # a new line usually starts a new statement: report its errors too
+        if line > self.line:
             self.line = line
-            if token.type not in _CLOSERS:  # a closing bracket only ends what already failed
-                self.quiet = 0
+            if self.quiet and self._restarts_setting(interactive, token):
+                return
         if not _fits_now(interactive, token.type):
             self._recover(interactive, token)
             return
@@ -111,6 +113,37 @@ class _Driver:
             return
         self.previous = [*self.previous[-1:], token]
         self.quiet = 0 if token.type in _STATEMENT_KEYWORDS else max(0, self.quiet - 1)
+
+    def _glued(self, token: Token) -> bool:
+        """`phasex`: lark reads a keyword and a name; it is one unknown word (reported, then dropped)."""
+        end = token.end_pos or 0
+        if end >= len(self.text) or not (self.text[end].isalnum() or self.text[end] == "_"):
+            return False
+        start = token.start_pos or 0
+        while end < len(self.text) and (self.text[end].isalnum() or self.text[end] == "_"):
+            end += 1
+        if not self.quiet:
+            self._report(f"unknown word `{self.text[start:end]}`", Span(start, end))
+        self.quiet = _QUIET_TOKENS
+        return True
+
+    def _restarts_setting(self, interactive: InteractiveParser, token: Token) -> bool:
+        """After an error, `name =` at the start of a line is a new setting: finish the broken one."""
+        if token.type not in ("NAME", "DOTTED") or "." in token.value:
+            return False
+        following = self.text[token.end_pos or 0 :].lstrip(" \t")
+        if not following.startswith("=") or following.startswith("=="):
+            return False
+        name = Token.new_borrow_pos("NAME", token.value, token)
+        insertion = () if _fits_now(interactive, "NAME") else _insertion(interactive, "NAME")
+        if insertion is None:
+            return False
+        for kind in insertion:
+            interactive.feed_token(Token.new_borrow_pos(kind, "", token))
+        interactive.feed_token(name)
+        self.previous = [name]
+        self.quiet = 0
+        return True
 
     def _recover(self, interactive: InteractiveParser, token: Token) -> None:
         self._report_unexpected(interactive, token)
@@ -128,20 +161,22 @@ class _Driver:
             self.quiet = 0
 
     def _finish(self, interactive: InteractiveParser) -> Any:
+        """Feed end-of-file, first inventing what an unfinished schedule lacks (closing brackets, …)."""
         end = Token("$END", "", len(self.text), 0, 0, 0, 0, len(self.text))
-        if not _fits_now(interactive, "$END"):
-            self._report_unexpected(interactive, end)
-            for _ in range(_MAX_CLOSING):
-                if _fits_now(interactive, "$END"):
-                    break
-                kind = _filler(interactive)
-                if kind is None:
-                    return None
-                interactive.feed_token(Token.new_borrow_pos(kind, "", end))
-        try:
-            return interactive.feed_eof(end)
-        except LarkError:
-            return None
+        reported = False
+        for _ in range(_MAX_CLOSING):
+            try:
+                tree = interactive.copy().feed_eof(end)
+            except UnexpectedToken:
+                tree = None
+            if tree is not None:
+                return interactive.feed_eof(end)
+            if not reported:
+                self._report_unexpected(interactive, end)
+                reported = True
+            if not _feed_filler(interactive, end):
+                return None
+        return None
 
     # -- reporting -------------------------------------------------------------------------------
 
@@ -211,7 +246,18 @@ class _Driver:
 # Tokens at which the parser tries to repair by insertion; any other unexpected token is dropped.
 _SYNC = _STATEMENT_KEYWORDS | set(_CLOSERS) | {"COMMA", "EXCEPT", "LBRACE"}
 # What recovery may invent, in order of preference: closing brackets first, then placeholders.
-_FILLERS = (*_CLOSERS, "NUMBER", "PATTERN", "NAME", "EQUAL", "LBRACE")
+_FILLERS = (
+    *_CLOSERS,
+    "NUMBER",
+    "PATTERN",
+    "NAME",
+    "EQUAL",
+    "LBRACE",
+    "EPOCH",
+    "NAMESPACE",
+    "STRING",
+    "ADAPTER",
+)
 _MAX_CLOSING = 64
 
 
@@ -222,6 +268,10 @@ def _reserved(token: Token) -> Token:
     return token
 
 
+_KEYWORD_TYPES = frozenset(
+    {"FTS", "USE", "LET", "DEFAULTS", "PHASE", "THAW", "UNTIL", "EXCEPT", "REST", "TRUE", "FALSE", "NONE"}
+    | {"EPOCH", "NAMESPACE", "ADAPTER"}
+)
 _KEYWORD_TERMINALS = {
     "fts": "FTS",
     "use": "USE",
@@ -242,8 +292,19 @@ def _fits_now(interactive: InteractiveParser, kind: str) -> bool:
     return kind in state.parse_conf.states[state.position]
 
 
-def _filler(interactive: InteractiveParser) -> str | None:
-    return next((kind for kind in _FILLERS if _fits_now(interactive, kind)), None)
+def _feed_filler(interactive: InteractiveParser, at: Token) -> bool:
+    """Feed the first invented token the parser really takes (tried on a copy first)."""
+    for kind in _FILLERS:
+        if not _fits_now(interactive, kind):
+            continue
+        token = Token.new_borrow_pos(kind, "", at)
+        try:
+            interactive.copy().feed_token(token)
+        except UnexpectedToken:
+            continue
+        interactive.feed_token(token)
+        return True
+    return False
 
 
 def _insertion(interactive: InteractiveParser, target: str) -> tuple[str, ...] | None:

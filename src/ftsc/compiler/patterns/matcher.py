@@ -1,17 +1,20 @@
-"""Compile a pattern tree into a segment automaton and run it over the namespace trie.
+"""Compile a pattern tree into segment matchers and one regex, and match it against a namespace.
 
-A pattern becomes a few alternatives (only alternations that span dots are expanded), each a list
-of segment matchers: a literal (one dict lookup), `**` (zero or more segments), or a small regex for
-a segment with `*`, ranges or an in-segment alternation. Matching walks the trie once with a set of
-automaton states, so a subtree no state can enter is never visited: resolving a schedule is a
-pruned walk, not a patterns × names loop.
+A pattern becomes a few alternatives (only alternations that span dots are expanded), each a list of
+segment matchers: `**` (zero or more segments), a finite set of exact segments (`layers`, `{0..3}`,
+`{q,k,v}_proj`), or a small regex (`*_proj`, `{24..}`). Matching is not a patterns × names loop: every
+finite segment is a required word, and an inverted index (segment -> names holding it) intersects
+those into a few candidates, smallest set first; only the candidates are full-matched with the
+pattern's regex. The trie walk is kept for explaining a pattern that matched nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ftsc.compiler.patterns import syntax as s
 from ftsc.compiler.patterns.ranges import range_regex
@@ -19,6 +22,23 @@ from ftsc.compiler.patterns.trie import LEAF, TrieNode, children
 from ftsc.diagnostics import Span
 
 MAX_ALTERNATIVES = 4096
+MAX_CHOICES = 256  # a segment with at most this many spellings is looked up, not scanned
+MAX_REQUIRED = 16  # spellings whose names the inverted index unites to narrow the candidates
+
+
+class SegmentIndex(Protocol):
+    """What matching needs of a namespace: its names and, per segment, the names holding it."""
+
+    names: tuple[str, ...]
+    index: dict[str, int]
+
+    trie: TrieNode
+
+    def having(self, segment: str) -> set[int]: ...
+
+    def having_any(self, spellings: frozenset[str]) -> set[int]: ...
+
+    def under(self, prefix: str) -> list[int]: ...
 
 
 class PatternTooComplex(Exception):
@@ -30,16 +50,23 @@ class PatternTooComplex(Exception):
 
 @dataclass(frozen=True)
 class SegmentMatcher:
-    literal: str | None = None  # the segment must be exactly this
-    regex: re.Pattern[str] | None = None
+    pattern: str = ""  # regex source of the segment
+    choices: frozenset[str] | None = None  # every spelling, when there are few
     double_star: bool = False
-    source: s.Lit | None = None  # the literal's node, for did-you-mean fixes
+    source: s.Lit | None = None  # a plain literal's node, for did-you-mean fixes
+
+    @property
+    def literal(self) -> str | None:
+        return next(iter(self.choices)) if self.choices is not None and len(self.choices) == 1 else None
 
     def matches(self, segment: str) -> bool:
-        if self.literal is not None:
-            return segment == self.literal
-        assert self.regex is not None
-        return self.regex.fullmatch(segment) is not None
+        if self.choices is not None:
+            return segment in self.choices
+        return self._regex.fullmatch(segment) is not None
+
+    @functools.cached_property
+    def _regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
 
 
 Alternative = tuple[SegmentMatcher, ...]
@@ -75,9 +102,48 @@ class PatternMatcher:
         )
         self._start = self._closure({(index, 0) for index in range(len(self.alternatives))})
 
-    def match(self, root: TrieNode) -> list[int]:
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The whole pattern as one regex over a full name (what the candidates are checked with)."""
+        return re.compile("|".join(f"(?:{_name_regex(alternative)})" for alternative in self.alternatives))
+
+    def match(self, index: SegmentIndex) -> list[int]:
         """Positions (namespace order) of every name the pattern matches."""
-        return sorted(self._walk(root, None))
+        exact = self._exact_name()
+        if exact is not None:
+            position = index.index.get(exact)
+            return [] if position is None else [position]
+        found: set[int] = set()
+        candidates: set[int] = set()
+        for alternative in self.alternatives:
+            if not any(matcher.double_star for matcher in alternative[:-1]):
+                found.update(_walk_fixed(index, alternative))
+                continue
+            required = [
+                index.having_any(m.choices)
+                for m in alternative
+                if m.choices is not None and len(m.choices) <= MAX_REQUIRED
+            ]
+            if not required:
+                candidates = set(range(len(index.names)))
+                break
+            required.sort(key=len)
+            narrowed = set(required[0])
+            for other in required[1:]:
+                narrowed &= other
+            candidates |= narrowed
+        names, regex = index.names, self.regex
+        found.update(position for position in candidates - found if regex.fullmatch(names[position]))
+        return sorted(found)
+
+    def _exact_name(self) -> str | None:
+        """The one name a pattern of plain literals can match."""
+        if len(self.alternatives) != 1:
+            return None
+        literals = [matcher.literal for matcher in self.alternatives[0]]
+        if any(literal is None for literal in literals):
+            return None
+        return ".".join(literal for literal in literals if literal is not None)
 
     def explore(self, root: TrieNode) -> Exploration:
         """Where a walk that matched nothing went: for did-you-mean and "nearest prefix" messages."""
@@ -196,12 +262,100 @@ def _segment_matcher(atoms: tuple[Atom, ...], span: Span) -> SegmentMatcher:
         raise PatternTooComplex("empty segment in pattern", span)
     if len(atoms) == 1 and isinstance(atoms[0], s.DoubleStar):
         return SegmentMatcher(double_star=True)
-    if len(atoms) == 1 and isinstance(atoms[0], s.Lit):
-        return SegmentMatcher(literal=atoms[0].text, source=atoms[0])
     for atom in atoms:
         if isinstance(atom, s.DoubleStar):
             raise PatternTooComplex("`**` must be a whole segment, between dots", atom.span)
-    return SegmentMatcher(regex=re.compile("".join(_atom_regex(atom) for atom in atoms)))
+    source = atoms[0] if len(atoms) == 1 and isinstance(atoms[0], s.Lit) else None
+    pattern = "".join(_atom_regex(atom) for atom in atoms)
+    return SegmentMatcher(pattern, _spellings(atoms), source=source)
+
+
+def _walk_fixed(index: SegmentIndex, alternative: Alternative) -> list[int]:
+    """Match an alternative with no `**` but a last one along the trie: one level per segment,
+    looking up the spellings of finite segments and scanning children only for open ones (`*`,
+    `{24..}`); a final `**` takes every name at or below the nodes reached."""
+    if alternative and alternative[-1].double_star:
+        return [
+            position for path in _walk_paths(index.trie, alternative[:-1]) for position in index.under(path)
+        ]
+    nodes = [index.trie]
+    for matcher in alternative:
+        following: list[TrieNode]
+        choices, matches = matcher.choices, matcher.matches
+        if choices is not None and len(choices) == 1:
+            (choice,) = choices
+            following = [child for node in nodes if (child := node.get(choice)) is not None]
+        elif choices is not None:
+            following = [child for node in nodes for c in choices if (child := node.get(c)) is not None]
+        else:
+            following = [child for node in nodes for seg, child in node.items() if seg and matches(seg)]
+        if not following:
+            return []
+        nodes = following
+    return [node[LEAF] for node in nodes if LEAF in node]
+
+
+def _walk_paths(root: TrieNode, alternative: Alternative) -> list[str]:
+    """The dotted prefixes an alternative (without `**`) reaches in the trie."""
+    reached: list[tuple[str, TrieNode]] = [("", root)]
+    for matcher in alternative:
+        following: list[tuple[str, TrieNode]] = []
+        for path, node in reached:
+            prefix = path + "." if path else ""
+            if matcher.choices is not None:
+                following.extend((prefix + c, node[c]) for c in matcher.choices if c in node)
+            else:
+                following.extend(
+                    (prefix + seg, child) for seg, child in node.items() if seg and matcher.matches(seg)
+                )
+        if not following:
+            return []
+        reached = following
+    return [path for path, _ in reached]
+
+
+def _spellings(atoms: tuple[Atom, ...]) -> frozenset[str] | None:
+    """Every string a run of atoms matches, if it is finite and small; else None."""
+    found = {""}
+    for atom in atoms:
+        options: set[str]
+        if isinstance(atom, s.Lit):
+            options = {atom.text}
+        elif isinstance(atom, s.Range) and atom.hi is not None and atom.hi - atom.lo < MAX_CHOICES:
+            options = {str(number) for number in range(atom.lo, atom.hi + 1)}
+        elif isinstance(atom, s.Alt):
+            options = set()
+            for option in atom.options:
+                spelled = _spellings(option.nodes)
+                if spelled is None:
+                    return None
+                options |= spelled
+        else:
+            return None
+        found = {before + after for before in found for after in options}
+        if len(found) > MAX_CHOICES:
+            return None
+    return frozenset(found)
+
+
+def _name_regex(alternative: Alternative) -> str:
+    """One alternative as a regex over the full dotted name; `**` spans zero or more segments."""
+    out = ""
+    separated = False  # whether the next segment needs a `.` before it
+    collapsed = [
+        m for i, m in enumerate(alternative) if not (m.double_star and i and alternative[i - 1].double_star)
+    ]
+    last = len(collapsed) - 1
+    for position, matcher in enumerate(collapsed):
+        if not matcher.double_star:
+            out += (r"\." if separated else "") + matcher.pattern
+            separated = True
+        elif position == last:
+            out += r"(?:\.[^.]+)*" if separated else r"[^.]+(?:\.[^.]+)*"
+        else:
+            out += r"\.(?:[^.]+\.)*" if separated else r"(?:[^.]+\.)*"
+            separated = False
+    return out
 
 
 def _atom_regex(atom: Atom) -> str:

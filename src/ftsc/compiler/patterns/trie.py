@@ -34,16 +34,19 @@ def children(node: TrieNode) -> Iterator[tuple[str, TrieNode]]:
             yield segment, child
 
 
-def leaves(node: TrieNode) -> Iterator[int]:
-    """Positions of every name at or below `node`."""
+def leaves(node: TrieNode) -> list[int]:
+    """Positions of every name at or below `node` (in no particular order)."""
+    found: list[int] = []
     stack = [node]
     while stack:
         current = stack.pop()
-        for segment, child in current.items():
-            if segment == LEAF:
-                yield child
-            else:
-                stack.append(child)
+        position = current.get(LEAF)
+        if position is not None:
+            found.append(position)
+            stack.extend(child for segment, child in current.items() if segment != LEAF)
+        else:
+            stack.extend(current.values())
+    return found
 
 
 def find(root: TrieNode, segments: Iterable[str]) -> TrieNode | None:

@@ -1,0 +1,128 @@
+"""Run every ftsc benchmark, print a summary against the targets and write `benchmarks/results.json`.
+
+Run from anywhere with the project's interpreter: `.venv/bin/python benchmarks/run.py`
+(`--quick` for fewer runs while iterating). See benchmarks/README.md for what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import cold_check
+import compile_50k
+from benchutil import machine, ms, table
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def summary_rows(cold: Mapping[str, object], compiled: Mapping[str, object]) -> list[list[str]]:
+    rows = []
+    target = f"< {ms(cold_check.TARGET_SECONDS)}"
+    for condition, label in cold_check.CONDITIONS.items():
+        stats = cold[condition]
+        assert isinstance(stats, dict)
+        rows.append(
+            [
+                f"cold {label}",
+                f"{ms(stats['median'])} (p90 {ms(stats['p90'])})",
+                target,
+                _verdict(stats["median"] < cold_check.TARGET_SECONDS),
+            ]
+        )
+    probe = cold["import_probe"]
+    assert isinstance(probe, dict)
+    rows.append(
+        [
+            "torch imported by `ftsc check`",
+            "yes" if probe.get("torch_imported") else "no",
+            "no",
+            "PASS" if probe.get("passed") else "FAIL",
+        ]
+    )
+    stats = compiled["compile"]
+    assert isinstance(stats, dict)
+    rows.append(
+        [
+            f"compile_schedule, {compiled['names']} names, 40 selectors",
+            f"{ms(stats['median'])} (p90 {ms(stats['p90'])})",
+            f"< {ms(compile_50k.TARGET_SECONDS)}",
+            _verdict(stats["median"] < compile_50k.TARGET_SECONDS),
+        ]
+    )
+    index = compiled["index"]
+    assert isinstance(index, dict)
+    rows.append(["namespace index (trie), first call", ms(index["median"]), "-", "info"])
+    fts = compiled["fts"]
+    assert isinstance(fts, dict)
+    rows.append(["FTS-style resolution (re.match x names)", ms(fts["median"]), "-", "info"])
+    ratio, fastest = compiled["ratio_fts_over_compile"], compiled["ratio_fts_over_compile_min"]
+    assert isinstance(ratio, float)
+    assert isinstance(fastest, float)
+    rows.append(
+        [
+            "FTS-style / ftsc compile",
+            f"{ratio:.2f}x (fastest runs {fastest:.2f}x)",
+            "> 1x",
+            _verdict(ratio > 1),
+        ]
+    )
+    check = compiled["check"]
+    assert isinstance(check, dict)
+    rows.append(["same names selected as FTS regexes", str(check["all_sets_equal"]), "True", "PASS"])
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="processes per cold-check condition (15)")
+    parser.add_argument("--repeats", type=int, default=15, help="timed runs of each compile step (15)")
+    parser.add_argument("--fts-repeats", type=int, default=5, help="timed runs of the FTS loop (5)")
+    parser.add_argument("--quick", action="store_true", help="5 runs of everything, 2 of the FTS loop")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.repeats, args.fts_repeats = 5, 5, 2
+
+    before = machine()
+    print(
+        f"machine: {before['cpu_count']} CPUs, Python {before['python']} ({before['implementation']}), "
+        f"{before['platform']}; load average {before['load_average']}"
+    )
+    print()
+    cold = cold_check.run(args.runs)
+    print(cold_check.report(cold))
+    print()
+    compiled = compile_50k.run(args.repeats, args.fts_repeats)
+    print(compile_50k.report(compiled))
+    print()
+    after = machine()
+    print(table(["benchmark", "measured (median)", "target", "result"], summary_rows(cold, compiled)))
+    print(f"load average after: {after['load_average']} (timings are noisy while other processes run)")
+
+    results = {
+        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": before,
+        "load_average_after": after["load_average"],
+        "targets": {
+            "cold_check_seconds": cold_check.TARGET_SECONDS,
+            "compile_50k_seconds": compile_50k.TARGET_SECONDS,
+        },
+        "cold_check": cold,
+        "compile_50k": compiled,
+    }
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
