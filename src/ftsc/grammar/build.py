@@ -20,7 +20,7 @@ def build_schedule(tree: Tree[Any], text: str) -> ast.Schedule:
     for child in tree.children:
         if not isinstance(child, Tree):
             continue
-        item = _item(child, phase_index)
+        item = _item(child, phase_index, text)
         if item is None:
             continue
         if isinstance(item, ast.Phase):
@@ -29,7 +29,7 @@ def build_schedule(tree: Tree[Any], text: str) -> ast.Schedule:
     return ast.Schedule(tuple(items), len(text))
 
 
-def _item(tree: Tree[Any], phase_index: int) -> ast.Item | None:
+def _item(tree: Tree[Any], phase_index: int, text: str) -> ast.Item | None:
     kind = tree.data
     span = _tree_span(tree)
     if kind == "header":
@@ -50,6 +50,8 @@ def _item(tree: Tree[Any], phase_index: int) -> ast.Item | None:
         if name is None:
             return None
         pattern = _real(_token(tree, 1))
+        if pattern is not None and pattern.value == "re" and text.startswith('"', pattern.end_pos or 0):
+            pattern = None  # `let g = re"…"`: reported as a syntax error; do not bind the pattern `re`
         selector = _selector_from_token(pattern) if pattern is not None else None
         return ast.Let(name.value, _token_span(name), selector, span)
     if kind == "defaults":

@@ -101,7 +101,11 @@ class _Driver:
         line = token.line or 0
         if line > self.line:
             self.line = line
-            if self.quiet and self._restarts_setting(interactive, token):
+            dangling = self.previous[-1] if self.previous and self.previous[-1].type == "EQUAL" else None
+            quiet = self.quiet
+            if (quiet or dangling) and self._restarts_setting(interactive, token):
+                if dangling is not None and not quiet:  # `lr =`, then `name = …` on the next line
+                    self._report("missing value after `=`", _span(dangling))
                 return
         if not _fits_now(interactive, token.type):
             self._recover(interactive, token)
