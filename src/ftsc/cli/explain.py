@@ -7,16 +7,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ftsc.cli import EXIT_ERRORS, EXIT_OK, UsageError, use_color
-from ftsc.cli.commands import compile_one, namespace_option
+from ftsc.cli.common import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    UsageError,
+    add_namespace_option,
+    compile_one,
+    namespace_option,
+    use_color,
+)
 from ftsc.cli.report import render
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.plan import PlanError, read_plan
 
 Plan = dict[str, Any]
+HELP = "one row per phase of a schedule or plan"
 
 
-def run_explain(args: argparse.Namespace) -> int:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE|PLAN")
+    add_namespace_option(parser)
+
+
+def run(args: argparse.Namespace) -> int:
     namespace = namespace_option(args.namespace)
     if args.file.endswith(".json"):
         plan = _read_plan(args.file)

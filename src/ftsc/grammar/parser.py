@@ -142,9 +142,15 @@ class _Driver:
         insertion = () if _fits_now(interactive, "NAME") else _insertion(interactive, "NAME")
         if insertion is None:
             return False
-        for kind in insertion:
-            interactive.feed_token(Token.new_borrow_pos(kind, "", token))
-        interactive.feed_token(name)
+        invented = [Token.new_borrow_pos(kind, "", token) for kind in insertion]
+        trial = interactive.copy()
+        try:  # the LALR table may list NAME where only a reduction follows that dead-ends: try first
+            for step in (*invented, name):
+                trial.feed_token(step)
+        except UnexpectedToken:
+            return False
+        for step in (*invented, name):
+            interactive.feed_token(step)
         self.previous = [name]
         self.quiet = 0
         return True

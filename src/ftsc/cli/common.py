@@ -1,0 +1,78 @@
+"""What the `ftsc` commands share: reading schedules and namespaces, compiling one file, colour."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ftsc.cli.report import FileReport
+from ftsc.compiler.compile import CompileResult
+from ftsc.compiler.files import compile_file, load_cached
+from ftsc.compiler.namespace import Namespace, NamespaceError
+from ftsc.diagnostics import Severity, SourceText
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with how ftsc was called or with reading its inputs (exit status 2)."""
+
+
+def read_source(name: str) -> tuple[str, Path | None]:
+    """The text of a schedule file (`-`: standard input) and its path."""
+    if name == "-":
+        return sys.stdin.read(), None
+    path = Path(name)
+    try:
+        return path.read_text(encoding="utf-8"), path
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot read ({exc.strerror})") from None
+
+
+def namespace_option(path: Path | None) -> Namespace | None:
+    """The `--namespace` file; a bad one is a usage error, since no schedule line is to blame."""
+    if path is None:
+        return None
+    try:
+        return load_cached(path)
+    except NamespaceError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def compile_one(name: str, namespace: Namespace | None) -> tuple[FileReport, CompileResult]:
+    text, path = read_source(name)
+    result = compile_file(text, path, namespace)
+    report = FileReport(SourceText(text, str(path) if path is not None else None), tuple(result.diagnostics))
+    return report, result
+
+
+def failed(result: CompileResult, strict: bool) -> bool:
+    worst = Severity.WARNING if strict else Severity.ERROR
+    return any(diagnostic.severity <= worst for diagnostic in result.diagnostics)
+
+
+def use_color(choice: str, stream: object) -> bool:
+    """`--color auto` colours a terminal unless NO_COLOR is set (https://no-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def add_namespace_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--namespace",
+        metavar="NS",
+        type=Path,
+        help="namespace JSON file; wins over the schedule's `use namespace`",
+    )
+
+
+def add_color_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
