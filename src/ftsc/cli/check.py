@@ -17,8 +17,6 @@ from ftsc.cli.common import (
 )
 from ftsc.cli.report import FileReport, render
 
-HELP = "report every problem in schedules, without writing anything"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="`.fts` files (`-` reads standard input)")

@@ -19,8 +19,6 @@ from ftsc.cli.common import (
 from ftsc.cli.report import render
 from ftsc.compiler.plan import PlanError, dumps, write_plan
 
-HELP = "compile a schedule into a phase plan (JSON)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE")

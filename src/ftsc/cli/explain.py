@@ -21,7 +21,6 @@ from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.plan import PlanError, read_plan
 
 Plan = dict[str, Any]
-HELP = "one row per phase of a schedule or plan"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
