@@ -310,7 +310,8 @@ def _apply_excepts(statement: _Statement, resolver: SelectorResolver, selection:
         if positions is None:
             complete = False
             continue
-        removed = statement.positions().intersection(positions)
+        wanted = set(positions)
+        removed: set[int] = set().union(*(added & wanted for _, added in statement.added))
         if positions and not removed:
             selection.diagnostics.append(
                 warning("W106", f"`except {selector.text}` removes nothing: none of the parameters it "
