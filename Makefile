@@ -4,15 +4,20 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
-STAMP := $(VENV)/.installed
+# USE_CI_COMMIT_PIN=1 (CI sets it): install exactly the Lightning release in requirements/lightning-pin.txt.
+USE_CI_COMMIT_PIN ?=
+LIGHTNING_PIN := requirements/lightning-pin.txt
+PINNED := $(filter 1,$(USE_CI_COMMIT_PIN))
+# A stamp per mode, so that turning the pin on reinstalls.
+STAMP := $(VENV)/.installed$(if $(PINNED),-pinned)
 
 .PHONY: demo test lint typecheck unit bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(if $(PINNED),$(LIGHTNING_PIN))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev]" $(if $(PINNED),-r $(LIGHTNING_PIN))
 	touch $(STAMP)
 
 demo: $(STAMP)
