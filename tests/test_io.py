@@ -219,3 +219,14 @@ def test_read_json_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     with pytest.raises(JsonFileError, match="nested too deeply"):
         read_json(path)
+
+
+def test_a_device_is_written_into_not_replaced() -> None:
+    """`ftsc compile -o /dev/null` must not turn the device into a regular file (we may run as root)."""
+    atomic_write_text("/dev/null", "discarded\n")
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError):
+        atomic_write_text(tmp_path, "x")

@@ -63,13 +63,21 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str 
     error or KeyboardInterrupt) the old file is untouched and the temporary file is removed. An existing
     file keeps its permission bits; a new one gets 0o666 less the umask, like `open(path, "w")`. A
     symbolic link is followed, so the file it points to is replaced and the link kept. Newlines are
-    written as given.
+    written as given. A device or FIFO (`-o /dev/null`) is written into, never replaced by a file.
     """
     target = Path(path).resolve()
     try:
-        mode: int | None = stat.S_IMODE(target.stat().st_mode)
+        status = target.stat()
     except FileNotFoundError:
-        mode = None
+        mode: int | None = None
+    else:
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(f"{target} is a folder")
+        if not stat.S_ISREG(status.st_mode):  # /dev/null, a FIFO: write into it, never replace it
+            with target.open("w", encoding=encoding, newline="") as stream:
+                stream.write(text)
+            return
+        mode = stat.S_IMODE(status.st_mode)
     temp, fd = _create_temp(target)
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="") as stream:
