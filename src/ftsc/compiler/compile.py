@@ -15,7 +15,7 @@ from ftsc import __version__
 from ftsc.compiler import adapters, optim, phases, settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
-from ftsc.diagnostics import Diagnostic, Span, error, information, sort_key
+from ftsc.diagnostics import Diagnostic, SourceText, Span, error, information, sort_key
 from ftsc.grammar import ast
 from ftsc.grammar.parser import ParseResult, parse
 
@@ -247,6 +247,7 @@ def _plan(
     names = namespace.names
     plan_phases = []
     phase_settings, selection = resolved.settings, resolved.selection
+    lines = SourceText(text)
     for phase_setting, params in zip(phase_settings, selection.phase_params, strict=True):
         entry: dict[str, object] = {
             "index": phase_setting.phase.index,
@@ -267,7 +268,7 @@ def _plan(
                 phase_setting.lr_scheduler,
                 phase_setting.config_setting(defaults.values),
             )
-        entry["line"] = text.count("\n", 0, phase_setting.phase.span.start) + 1
+        entry["line"] = lines.line_of(phase_setting.phase.span.start) + 1
         plan_phases.append(entry)
     return {
         "plan_version": PLAN_VERSION,

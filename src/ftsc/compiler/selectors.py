@@ -196,6 +196,10 @@ class SelectorResolver:
             if var.name not in self.bindings:
                 return Resolution(selector, None, problems)  # the let itself is reported
         substituted = syntax.substitute(seq, self.bindings)
+        if self.index is not None and all(isinstance(n, (syntax.Lit, syntax.Dot)) for n in substituted.nodes):
+            position = self.index.index.get(syntax.render(substituted))  # a plain name: one lookup
+            if position is not None:
+                return Resolution(selector, [position], problems)
         key = "pattern:" + syntax.render(substituted)
         known = self.index.results.get(key) if self.index is not None else None
         if known:
