@@ -29,7 +29,7 @@ from ftsc.codes import CODES
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.namespace import Namespace
 from ftsc.diagnostics import Diagnostic, Span
-from ftsc.grammar.parser import ParseResult, _lark, parse
+from ftsc.grammar.parser import ParseResult, lark_parser, parse
 
 # Every word the lexer treats specially somewhere: generated names and patterns avoid them all.
 KEYWORDS = frozenset({
@@ -115,7 +115,7 @@ _separators = st.sampled_from([" ", "\n", "\t", "  ", "\r\n", " # a comment, wit
 @functools.cache
 def _generator_lark() -> Lark:
     """The parser's own grammar (a lark instance loaded from lark's cache cannot be generated from)."""
-    project = _lark()
+    project = lark_parser()
     assert project.source_grammar, "the project's Lark instance should keep its grammar text"
     # `phase` is a start symbol too, so that generated schedules can be given several phases.
     return Lark(project.source_grammar, parser="lalr", lexer="contextual", start=["start", "phase"])
@@ -216,7 +216,7 @@ def _oracle() -> tuple[Lark, list[Token]]:
         seen.append(token)
         return token
 
-    project = _lark()
+    project = lark_parser()
     terminals = {terminal.name for terminal in project.terminals}
     assert terminals >= _KEYWORD_TERMINALS, _KEYWORD_TERMINALS - terminals
     callbacks = {name: record for name in ("NAME", "DOTTED", "PATTERN", *_KEYWORD_TERMINALS)}

@@ -19,11 +19,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("ftsc.cli.check", "report every problem in schedules, without writing anything"),
     "compile": ("ftsc.cli.compile", "compile a schedule into a phase plan (JSON)"),
     "explain": ("ftsc.cli.explain", "one row per phase of a schedule or plan"),
+    "fmt": ("ftsc.cli.fmt", "rewrite schedules in the one canonical layout (comments kept)"),
+    "gen": ("ftsc.cli.gen", "generate a starting schedule from a namespace"),
 }
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser; with `only`, just that command's arguments are set up (the rest: help)."""
+    """The argument parser; only the `only` command's arguments are set up (the others: their help)."""
     parser = argparse.ArgumentParser(
         prog="ftsc",
         description="Compile and check fine-tuning schedules (.fts) against a model's parameter namespace.",
@@ -32,7 +34,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        if only is None or only == name:
+        if only == name:
             importlib.import_module(module).add_arguments(sub)
     return parser
 

@@ -70,7 +70,7 @@ def _phase(tree: Tree[Any], index: int, span: Span) -> ast.Phase:
     if name_tree is not None:
         token = _real(_token(name_tree, 0))
         if token is not None:
-            name = _string_value(token) if token.type == "STRING" else token.value
+            name = string_value(token) if token.type == "STRING" else token.value
             name_span = _token_span(token)
     thaws: list[ast.Thaw] = []
     untils: list[ast.Until] = []
@@ -122,7 +122,7 @@ def _selectors(tree: Tree[Any] | None) -> tuple[ast.Selector, ...]:
 def _selector_from_token(token: Token) -> ast.Selector:
     span = _token_span(token)
     if token.type == "STRING":
-        return ast.Selector("exact", _string_value(token), span, Span(span.start + 1, span.end - 1))
+        return ast.Selector("exact", string_value(token), span, Span(span.start + 1, span.end - 1))
     if token.type == "REGEX":
         body = token.value[3:-1]
         return ast.Selector("regex", _regex_value(body), span, Span(span.start + 3, span.end - 1))
@@ -196,10 +196,10 @@ def _string(token: Token | None) -> ast.String | None:
     token = _real(token)
     if token is None:
         return None
-    return ast.String(_string_value(token), _token_span(token))
+    return ast.String(string_value(token), _token_span(token))
 
 
-def _string_value(token: Token) -> str:
+def string_value(token: Token) -> str:
     """The text between the quotes, with `\\"`, `\\\\`, `\\n` and `\\t` unescaped."""
     body = token.value[1:-1] if token.value.endswith('"') and len(token.value) >= 2 else token.value[1:]
     escapes = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}

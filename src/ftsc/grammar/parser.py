@@ -47,7 +47,7 @@ class ParseResult:
 
 
 @functools.cache
-def _lark() -> Lark:
+def lark_parser() -> Lark:
     grammar = Path(__file__).with_name("fts.lark").read_text(encoding="utf-8")
     return Lark(
         grammar,
@@ -74,7 +74,7 @@ class _Driver:
         self.quiet = 0  # errors are held back while > 0
         self.previous: list[Token] = []  # the last two tokens shifted, for better messages
         self.line = 0  # line of the last token seen
-        self.parser = _lark()
+        self.parser = lark_parser()
 
     def run(self) -> Any:
         interactive = self.parser.parse_interactive(self.text)
@@ -358,7 +358,7 @@ def _expected_text(kinds: set[str]) -> str:
 def _display(kind: str) -> str:
     if kind in _DISPLAY:
         return _DISPLAY[kind]
-    for terminal in _lark().terminals:
+    for terminal in lark_parser().terminals:
         if terminal.name == kind and terminal.pattern.type == "str":
             return f"`{terminal.pattern.value}`"
     return kind.lower()
