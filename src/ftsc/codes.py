@@ -1,4 +1,8 @@
-"""The stable diagnostic codes of the `.fts` language: tools, tests and editors rely on them."""
+"""The stable diagnostic codes: tools, tests and editors rely on them.
+
+E0xx-E4xx belong to the `.fts` language (spans in a `.fts` file); W501-E515 to `ftsc import-fts`, whose
+spans point into an FTS YAML schedule.
+"""
 
 from __future__ import annotations
 
@@ -48,3 +52,27 @@ CODES: dict[str, Code] = {
         Code("I404", _I, "no namespace known: name checks skipped"),
     )
 }
+
+# `ftsc import-fts`: FTS's traps (W501-W508), a note (I509) and what stops an import (E510-E515).
+FTS_CODES: dict[str, Code] = {
+    code.code: code
+    for code in (
+        Code("W501", _W, "FTS entry matches past the segment it names (prefix match)"),
+        Code("W502", _W, "unescaped `.` in an FTS entry matches any character"),
+        Code("W503", _W, "regex quantifier `{m,n}` that reads like a layer range"),
+        Code("W504", _W, "duplicate key in an FTS schedule"),
+        Code("W505", _W, "unknown FTS key, which FTS ignores"),
+        Code("W506", _W, "FTS phase keys are not 0..N-1 in order"),
+        Code("W507", _W, "number that YAML reads as a string"),
+        Code("W508", _W, "FTS entry names a tied parameter's other name (FTS drops it)"),
+        Code("I509", _I, "no namespace: FTS entries taken as written"),
+        Code("E510", _E, "not valid YAML"),
+        Code("E511", _E, "not a valid FTS schedule"),
+        Code("E512", _E, "invalid regex in an FTS `params` entry"),
+        Code("E513", _E, "FTS `params` entry matches no parameter"),
+        Code("E514", _E, "parameter selected more than once in an FTS schedule"),
+        Code("E515", _E, "FTS value that `.fts` cannot express"),
+    )
+}
+
+CODES.update(FTS_CODES)

@@ -73,7 +73,8 @@ def test_a_clean_schedule_has_no_diagnostics_and_a_valid_plan(namespace: Namespa
 
 def test_every_code_but_e403_has_a_test_here() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
-    missing = [code for code in CODES if code != "E403" and f'"{code}"' not in source]
+    language = [code for code in CODES if int(code[1:]) < 500]  # 5xx: `import-fts`, tested in tests/fts
+    missing = [code for code in language if code != "E403" and f'"{code}"' not in source]
     assert missing == []
 
 

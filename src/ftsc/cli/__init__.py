@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("ftsc.cli.compile", "compile a schedule into a phase plan (JSON)"),
     "explain": ("ftsc.cli.explain", "one row per phase of a schedule or plan"),
     "fmt": ("ftsc.cli.fmt", "rewrite schedules in the one canonical layout (comments kept)"),
+    "import-fts": ("ftsc.cli.import_fts", "convert a Fine-Tuning Scheduler YAML schedule to .fts"),
+    "export-fts": ("ftsc.cli.export_fts", "write a plan as an explicit Fine-Tuning Scheduler YAML schedule"),
     "gen": ("ftsc.cli.gen", "generate a starting schedule from a namespace"),
 }
 

@@ -1,0 +1,47 @@
+"""`ftsc export-fts PLAN.json`: write a plan as an explicit Fine-Tuning Scheduler YAML schedule.
+
+The YAML goes to standard output, or atomically to `-o`. A comment block at its top lists the
+`FinetuningScheduler(...)` (and early-stopping / checkpoint) arguments that carry the plan's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ftsc.cli.common import EXIT_OK, UsageError
+from ftsc.compiler.plan import PlanError, read_plan
+from ftsc.io import atomic_write_text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan", metavar="PLAN.json", help="a plan written by `ftsc compile`")
+    parser.add_argument(
+        "-o", "--output", metavar="OUT.yaml", help="write the schedule here (default: stdout)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import yaml  # noqa: F401  (the exporter writes YAML with it)
+
+        from ftsc.fts.exporter import export_fts
+    except ImportError as exc:
+        raise UsageError(f"export-fts needs PyYAML ({exc}); install it with `pip install pyyaml`") from None
+    try:
+        plan = read_plan(args.plan)
+    except PlanError as exc:
+        raise UsageError(str(exc)) from None
+    to_stdout = args.output is None or args.output == "-"
+    result = export_fts(plan, plan_path=args.plan, schedule_path=None if to_stdout else args.output)
+    for note in result.notes:
+        print(f"ftsc: note: {note}", file=sys.stderr)
+    if to_stdout:
+        sys.stdout.write(result.text)
+        return EXIT_OK
+    try:
+        atomic_write_text(args.output, result.text)
+    except OSError as exc:
+        raise UsageError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
+    print(f"wrote {args.output}: {len(result.schedule)} phases", file=sys.stderr)
+    return EXIT_OK

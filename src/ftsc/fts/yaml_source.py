@@ -1,0 +1,149 @@
+"""YAML with source positions: the tree of an FTS schedule file, each node with its span in the text.
+
+PyYAML's composer gives every node its start and end marks; we keep them as `Span`s (code-point offsets,
+what `SourceText` and the renderers use), construct scalars the way FTS's loader does (`yaml.SafeLoader`,
+YAML 1.1: `1e-5` is a string, `yes` is true), and keep a mapping's pairs in order, duplicates included.
+
+FTS itself loads schedules with a `SafeLoader` that refuses a repeated key in any mapping, comparing the
+constructed keys with `==` (so `1` and `true` collide); W504 reports each repeat where it stands, with
+the first occurrence as related information, and the later value wins, as with a plain YAML loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from ftsc.diagnostics import Diagnostic, Related, Span, error, warning
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class YScalar:
+    value: object
+    span: Span
+    plain: bool  # written without quotes or block style, so the source text is the value's text
+
+
+@dataclass(frozen=True)
+class YSeq:
+    items: tuple[YNode, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class YMap:
+    pairs: tuple[tuple[YNode, YNode], ...]
+    span: Span
+
+    def get(self, key: str) -> tuple[YNode, YNode] | None:
+        """The last pair whose key is `key` (a repeated key: the later value wins, as in PyYAML)."""
+        found = None
+        for pair in self.pairs:
+            if isinstance(pair[0], YScalar) and pair[0].value == key:
+                found = pair
+        return found
+
+
+YNode = YScalar | YSeq | YMap
+
+
+@dataclass
+class YamlLoad:
+    root: YNode | None
+    diagnostics: list[Diagnostic]
+
+
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.diagnostics: list[Diagnostic] = []
+        self._path: set[int] = set()
+
+    def build(self, node: yaml.Node) -> YNode:
+        span = Span(node.start_mark.index, node.end_mark.index)
+        if id(node) in self._path:
+            raise _Unsupported("an alias that refers to itself (a recursive structure)", span)
+        if isinstance(node, yaml.ScalarNode):
+            value = self.loader.construct_object(node, deep=True)
+            return YScalar(value, span, node.style is None)
+        self._path.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return YSeq(tuple(self.build(item) for item in node.value), span)
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, span)
+        finally:
+            self._path.discard(id(node))
+        raise _Unsupported(f"an unexpected YAML node ({type(node).__name__})", span)
+
+    def _mapping(self, node: yaml.MappingNode, span: Span) -> YMap:
+        pairs: list[tuple[YNode, YNode]] = []
+        seen: list[tuple[object, YScalar]] = []
+        for key_node, value_node in node.value:
+            key = self.build(key_node)
+            if key_node.tag == MERGE_TAG:
+                raise _Unsupported("a YAML merge key (`<<`): write the keys out", key.span)
+            if isinstance(key, YScalar):
+                first = next((other for value, other in seen if _same_key(value, key.value)), None)
+                if first is not None:
+                    self.diagnostics.append(duplicate_key(key, first))
+                seen.append((key.value, key))
+            pairs.append((key, self.build(value_node)))
+        return YMap(tuple(pairs), span)
+
+
+def _same_key(first: object, second: object) -> bool:
+    """FTS's loader compares keys with `==` (`key not in mapping`); unhashable keys never collide here."""
+    try:
+        return bool(first == second)
+    except Exception:  # an exotic constructed value: not our concern
+        return False
+
+
+def duplicate_key(key: YScalar, first: YScalar, note: str = "") -> Diagnostic:
+    return warning(
+        "W504",
+        f"key `{key.value}` is given more than once in this mapping{note}: FTS refuses the whole file "
+        "(`Duplicate key … found in supplied schedule`); the later value is used here",
+        key.span,
+        related=[Related(first.span, f"`{first.value}` is first given here")],
+    )
+
+
+class _Unsupported(Exception):
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+def load_yaml(text: str) -> YamlLoad:
+    """The YAML tree of `text` with spans; a syntax error is E510, a structure we do not follow E511."""
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            at = mark.index if mark is not None else 0
+            problem = exc.problem or exc.context or "invalid YAML"
+            return YamlLoad(None, [error("E510", f"not valid YAML: {problem}", Span(at, at + 1))])
+        except yaml.YAMLError as exc:  # a reader error (e.g. a control character) has no mark
+            return YamlLoad(None, [error("E510", f"not valid YAML: {exc}", Span(0, 0))])
+        if node is None:
+            return YamlLoad(None, [])
+        builder = _Builder(loader)
+        try:
+            root = builder.build(node)
+        except _Unsupported as exc:
+            return YamlLoad(None, [*builder.diagnostics, error("E511", exc.message, exc.span)])
+        except yaml.YAMLError as exc:  # a scalar the constructor refuses (e.g. a bad timestamp)
+            mark = getattr(exc, "problem_mark", None)
+            at = mark.index if mark is not None else 0
+            return YamlLoad(None, [error("E510", f"not valid YAML: {exc}", Span(at, at + 1))])
+        return YamlLoad(root, builder.diagnostics)
+    finally:
+        loader.dispose()
