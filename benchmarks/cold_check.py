@@ -3,13 +3,11 @@
 Every run is a new process, as in CI or a pre-commit hook: interpreter start, imports, reading the
 namespace file, parsing, checking, printing. Two conditions:
 
-- `no cache`: `FTSC_NO_CACHE=1`, so nothing ftsc could cache on disk is used;
-- `warm cache`: a temporary `FTSC_CACHE_DIR`, filled by one untimed run before the timed ones.
-
-Each is measured twice: with the environment's own bytecode setting (where `PYTHONDONTWRITEBYTECODE`
-is set and ftsc is installed editable, ftsc has no `.pyc` files and every process compiles its
-sources again), and with bytecode cached in a temporary `PYTHONPYCACHEPREFIX` (what an ordinary
-install has), so that neither hides the other.
+- `as installed`: the environment as it is. Where `PYTHONDONTWRITEBYTECODE` is set (this project's
+  environment sets it) and ftsc is installed editable, no process writes ftsc's `.pyc` files, so
+  every process compiles again each source that has no up-to-date `.pyc` already;
+- `.pyc cached`: bytecode kept in a temporary `PYTHONPYCACHEPREFIX`, filled by one untimed run before
+  the timed ones (what an ordinary install, which writes `.pyc` files, has).
 
 Baselines: `python -c pass` (interpreter start) and `python -c "import lark"` (the parser library).
 A separate process runs `ftsc.cli.main(["check", ...])` in-process and reports whether `torch` (or
@@ -19,6 +17,7 @@ any other heavy module) was imported. Run: `python benchmarks/cold_check.py [--r
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -51,6 +50,9 @@ print(json.dumps({{
 assert "torch" not in sys.modules, "ftsc check imported torch"
 """
 
+CONDITIONS = {"as_installed": "ftsc check, as installed", "pyc_cached": "ftsc check, .pyc cached"}
+BASELINES = {"python_pass": "python -c pass", "python_import_lark": 'python -c "import lark"'}
+
 
 def ftsc_command() -> list[str]:
     """The `ftsc` console script next to this interpreter, else `python -m ftsc`."""
@@ -60,14 +62,13 @@ def ftsc_command() -> list[str]:
     return [sys.executable, "-m", "ftsc"]
 
 
-def _environment(overrides: Mapping[str, str], *, pyc_prefix: str | None = None) -> dict[str, str]:
-    """This environment without FTSC_* variables, plus `overrides`; with `pyc_prefix`, bytecode is
-    written to and read from that folder whatever PYTHONDONTWRITEBYTECODE says."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("FTSC_")}
+def _environment(*, pyc_prefix: str | None = None) -> dict[str, str]:
+    """This environment as it is; with `pyc_prefix`, bytecode is written to and read from that
+    folder whatever PYTHONDONTWRITEBYTECODE says."""
+    env = dict(os.environ)
     if pyc_prefix is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = pyc_prefix
-    env.update(overrides)
     return env
 
 
@@ -128,7 +129,7 @@ def import_probe() -> dict[str, object]:
     completed = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env=_environment({"FTSC_NO_CACHE": "1"}),
+        env=_environment(),
         capture_output=True,
         text=True,
         check=False,
@@ -142,38 +143,37 @@ def import_probe() -> dict[str, object]:
     return result
 
 
-CONDITIONS = {
-    "no_cache": "ftsc check, FTSC_NO_CACHE=1",
-    "warm_cache": "ftsc check, warm FTSC_CACHE_DIR",
-    "no_cache_pyc": "ftsc check, FTSC_NO_CACHE=1, .pyc cached",
-    "warm_cache_pyc": "ftsc check, warm FTSC_CACHE_DIR, .pyc cached",
-}
-BASELINES = {"python_pass": "python -c pass", "python_import_lark": 'python -c "import lark"'}
+def _pyc_current(source: Path) -> bool:
+    """Whether `source` has a `.pyc` (where this environment looks for one) that Python would use."""
+    try:
+        with Path(importlib.util.cache_from_source(str(source))).open("rb") as cached:
+            header = cached.read(16)
+        stat = source.stat()
+    except OSError:
+        return False
+    if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    if int.from_bytes(header[4:8], "little") & 1:  # hash-based: valid against the source's hash
+        return True
+    mtime, size = int.from_bytes(header[8:12], "little"), int.from_bytes(header[12:16], "little")
+    return mtime == int(stat.st_mtime) & 0xFFFFFFFF and size == stat.st_size & 0xFFFFFFFF
 
 
 def bytecode_state() -> dict[str, object]:
     """Whether this environment lets a new process reuse compiled ftsc modules."""
-    import importlib.util
-
-    import ftsc.cli
-
-    source = ftsc.cli.__file__
-    assert source is not None
-    cached = importlib.util.cache_from_source(source)
+    spec = importlib.util.find_spec("ftsc")
+    assert spec is not None and spec.submodule_search_locations is not None
+    sources = sorted(
+        source for folder in spec.submodule_search_locations for source in Path(folder).rglob("*.py")
+    )
+    current = sum(1 for source in sources if _pyc_current(source))
     return {
         "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),
         "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX"),
-        "ftsc_pyc_present": Path(cached).exists(),
+        "ftsc_modules": len(sources),
+        "ftsc_pyc_current": current,
+        "ftsc_pyc_present": current > 0,
     }
-
-
-def _fill(command: Sequence[str], env: Mapping[str, str]) -> None:
-    subprocess.run(command, cwd=ROOT, env=dict(env), capture_output=True, check=False)
-
-
-def _count_files(directory: str) -> tuple[int, int]:
-    entries = [path for path in Path(directory).rglob("*") if path.is_file()]
-    return len(entries), sum(path.stat().st_size for path in entries)
 
 
 def run(runs: int = 15) -> dict[str, object]:
@@ -182,23 +182,14 @@ def run(runs: int = 15) -> dict[str, object]:
     command = [*ftsc_command(), "check", SCHEDULE]
     results: dict[str, object] = {"command": " ".join(command), "schedule": SCHEDULE, "runs": runs}
     results["bytecode"] = bytecode_state()
-    with (
-        tempfile.TemporaryDirectory(prefix="ftsc-bench-cache-") as cache,
-        tempfile.TemporaryDirectory(prefix="ftsc-bench-pyc-") as pycache,
-    ):
-        envs = {
-            "no_cache": _environment({"FTSC_NO_CACHE": "1"}),
-            "warm_cache": _environment({"FTSC_CACHE_DIR": cache}),
-            "no_cache_pyc": _environment({"FTSC_NO_CACHE": "1"}, pyc_prefix=pycache),
-            "warm_cache_pyc": _environment({"FTSC_CACHE_DIR": cache}, pyc_prefix=pycache),
-        }
-        _fill(command, envs["warm_cache"])  # fills FTSC_CACHE_DIR
-        _fill(command, envs["no_cache_pyc"])  # fills the bytecode cache
-        results["cache_entries"], results["cache_bytes"] = _count_files(cache)
-        results["pyc_files"], _ = _count_files(pycache)
+    with tempfile.TemporaryDirectory(prefix="ftsc-bench-pyc-") as pycache:
+        envs = {"as_installed": _environment(), "pyc_cached": _environment(pyc_prefix=pycache)}
+        # One untimed run fills the bytecode prefix (ftsc, lark, the standard library, ...).
+        subprocess.run(command, cwd=ROOT, env=envs["pyc_cached"], capture_output=True, check=False)
+        results["pyc_files"] = sum(1 for path in Path(pycache).rglob("*.pyc") if path.is_file())
         cases: dict[str, Case] = {
-            "python_pass": ([*python, "-c", "pass"], _environment({})),
-            "python_import_lark": ([*python, "-c", "import lark"], _environment({})),
+            "python_pass": ([*python, "-c", "pass"], _environment()),
+            "python_import_lark": ([*python, "-c", "import lark"], _environment()),
             **{condition: (command, env) for condition, env in envs.items()},
         }
         results.update(time_processes(cases, runs))
@@ -228,11 +219,10 @@ def report(results: Mapping[str, object]) -> str:
     lines = [
         f"cold `{results['command']}` (target: median under {results['target_seconds']} s)",
         table(["process", "median", "p90", "min", "cpu median", "runs", "target"], rows),
-        f"environment: PYTHONDONTWRITEBYTECODE={bytecode['PYTHONDONTWRITEBYTECODE']!r}, "
-        f"ftsc .pyc present: {bytecode['ftsc_pyc_present']}; .pyc files in the temporary prefix: "
-        f"{results['pyc_files']}",
-        f"FTSC_CACHE_DIR entries written by the fill run: {results['cache_entries']} "
-        f"({results['cache_bytes']} bytes)",
+        f"as installed: PYTHONDONTWRITEBYTECODE={bytecode['PYTHONDONTWRITEBYTECODE']!r}, "
+        f"PYTHONPYCACHEPREFIX={bytecode['PYTHONPYCACHEPREFIX']!r}; ftsc modules with an up-to-date .pyc: "
+        f"{bytecode['ftsc_pyc_current']} of {bytecode['ftsc_modules']}",
+        f".pyc cached: {results['pyc_files']} .pyc files written to the temporary prefix by the fill run",
         f"torch imported by a check: {'yes' if probe.get('torch_imported') else 'no'}"
         f" (heavy modules loaded: {', '.join(probe.get('heavy_imported', [])) or 'none'};"
         f" {probe.get('modules_loaded')} modules in sys.modules) -> {'PASS' if probe['passed'] else 'FAIL'}",
