@@ -1,4 +1,4 @@
-"""Every diagnostic code of the language reference, shown at the right place (E403 comes with FSDP)."""
+"""Every diagnostic code of the language reference, shown at the right place."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ftsc.adapters import StrategyAdapter
 from ftsc.codes import CODES
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.files import compile_file
@@ -71,10 +72,10 @@ def test_a_clean_schedule_has_no_diagnostics_and_a_valid_plan(namespace: Namespa
     assert len(phases[1]["params"]) == len(NAMES) - 2
 
 
-def test_every_code_but_e403_has_a_test_here() -> None:
+def test_every_code_has_a_test_here() -> None:
     source = Path(__file__).read_text(encoding="utf-8")
     language = [code for code in CODES if int(code[1:]) < 500]  # 5xx: `import-fts`, tested in tests/fts
-    missing = [code for code in language if code != "E403" and f'"{code}"' not in source]
+    missing = [code for code in language if f'"{code}"' not in source]
     assert missing == []
 
 
@@ -302,6 +303,37 @@ def test_e402_unknown_adapter_and_unknown_option(namespace: Namespace) -> None:
     assert "did you mean `default`" in diagnostic.message
     text = "use adapter default { wrap = 1 }\nphase a { thaw rest }\n"
     assert single(run(text, namespace), "E402").span == at(text, "wrap")
+
+
+def test_e403_flat_parameter_fsdp_unit_split_across_phases(namespace: Namespace) -> None:
+    text = (
+        'use adapter fsdp { auto_wrap = ["layers.*"], use_orig_params = false }\n'
+        "phase a { thaw layers.0.attn.** }\nphase b { thaw rest }\n"
+    )
+    found = only(run(text, namespace), "E403")
+    assert [d.span for d in found] == [at(text, "layers.0.attn.**"), at(text, "rest")]
+    assert "FSDP unit `layers.0`" in found[0].message
+
+
+class _TiedHead(StrategyAdapter):
+    """Presents `head.weight` under a second name too, `lm_head.weight` (a tied output layer)."""
+
+    name = "tied-head"
+
+    def schedule_namespace(self, namespace: Namespace) -> Namespace:
+        return Namespace.from_names([*namespace.names, "lm_head.weight"], model=namespace.model)
+
+    def to_canonical(self, schedule_name: str) -> tuple[str, ...]:
+        return ("head.weight",) if schedule_name == "lm_head.weight" else (schedule_name,)
+
+
+def test_w210_a_thaw_takes_along_a_name_sharing_its_tensor(namespace: Namespace) -> None:
+    text = "phase a { thaw head.* }\nphase b { thaw embed.weight, layers.** }\n"
+    result = compile_schedule(text, namespace, adapter=_TiedHead())
+    diagnostic = single(result, "W210")
+    assert diagnostic.span == at(text, "head.*")
+    assert "`lm_head.weight`, which it does not select" in diagnostic.message
+    assert result.plan is not None
 
 
 def test_i404_without_a_namespace_other_checks_still_run() -> None:

@@ -128,3 +128,16 @@ def test_blank_phase_names_base_classes_and_save_last_link(namespace: Namespace)
     assert "base class" in diagnostic.message
     link = 'defaults { checkpoint = { save_last = "link" } }\nphase p { thaw rest }'
     assert codes(compile_schedule(link, namespace)) == []
+
+
+def test_a_tied_parameter_s_other_name_points_at_the_listed_one() -> None:
+    from ftsc.compiler.namespace import ParameterInfo
+
+    tied = Namespace(
+        [ParameterInfo("embed.weight"), ParameterInfo("head.bias")], aliases={"head.weight": "embed.weight"}
+    )
+    for selector in ("head.weight", '"head.weight"'):
+        result = compile_schedule(f"phase p {{ thaw {selector} }}\nphase q {{ thaw rest }}", tied)
+        diagnostic = next(d for d in result.diagnostics if d.code == "E101")
+        assert "tied parameter `embed.weight`" in diagnostic.message
+        assert diagnostic.fixes[0].new_text == "embed.weight"

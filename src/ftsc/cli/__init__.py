@@ -23,6 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-fts": ("ftsc.cli.import_fts", "convert a Fine-Tuning Scheduler YAML schedule to .fts"),
     "export-fts": ("ftsc.cli.export_fts", "write a plan as an explicit Fine-Tuning Scheduler YAML schedule"),
     "gen": ("ftsc.cli.gen", "generate a starting schedule from a namespace"),
+    "namespace": (
+        "ftsc.cli.namespace",
+        "export a model's parameter namespace (meta device, no weights allocated)",
+    ),
 }
 
 

@@ -8,6 +8,9 @@ import sys
 from ftsc.cli.common import (
     EXIT_ERRORS,
     EXIT_OK,
+    adapter_option,
+    adapter_warnings,
+    add_adapter_option,
     add_color_option,
     add_namespace_option,
     compile_one,
@@ -21,6 +24,7 @@ from ftsc.cli.report import FileReport, render
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="`.fts` files (`-` reads standard input)")
     add_namespace_option(parser)
+    add_adapter_option(parser)
     parser.add_argument("--format", choices=("human", "json", "github", "sarif"), default="human")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors for the exit status")
     add_color_option(parser)
@@ -30,11 +34,13 @@ def run(args: argparse.Namespace) -> int:
     namespace = namespace_option(args.namespace)
     reports: list[FileReport] = []
     status = EXIT_OK
-    for name in args.files:
-        report, result = compile_one(name, namespace)
-        reports.append(report)
-        if failed(result, args.strict):
-            status = EXIT_ERRORS
+    with adapter_warnings():
+        adapter = adapter_option(args.adapter)
+        for name in args.files:
+            report, result = compile_one(name, namespace, adapter)
+            reports.append(report)
+            if failed(result, args.strict):
+                status = EXIT_ERRORS
     output = render(reports, args.format, color=use_color(args.color, sys.stdout))
     sys.stdout.write(output)
     return status

@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
+from ftsc.adapters.base import AdapterError
+from ftsc.adapters.registry import AdapterLoadWarning, adapter_class
 from ftsc.cli.report import FileReport
 from ftsc.compiler.compile import CompileResult
 from ftsc.compiler.files import compile_file, load_cached
@@ -45,9 +51,45 @@ def namespace_option(path: Path | None) -> Namespace | None:
         raise UsageError(str(exc)) from None
 
 
-def compile_one(name: str, namespace: Namespace | None) -> tuple[FileReport, CompileResult]:
+def adapter_option(reference: str | None) -> str | None:
+    """The `--adapter` reference, checked: an adapter that cannot be found is a usage error (exit 2)."""
+    if reference is None:
+        return None
+    try:
+        return adapter_class(reference)[1]
+    except AdapterError as exc:
+        raise UsageError(f"--adapter: {exc}") from None
+
+
+@contextmanager
+def adapter_warnings(stream: TextIO | None = None) -> Iterator[None]:
+    """Show plugins that fail to load as `ftsc: warning: …` lines on standard error."""
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            if issubclass(category, AdapterLoadWarning):
+                print(f"ftsc: warning: {message}", file=stream or sys.stderr)
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", AdapterLoadWarning)
+        yield
+
+
+def compile_one(
+    name: str, namespace: Namespace | None, adapter: str | None = None
+) -> tuple[FileReport, CompileResult]:
     text, path = read_source(name)
-    result = compile_file(text, path, namespace)
+    result = compile_file(text, path, namespace, adapter)
     report = FileReport(SourceText(text, str(path) if path is not None else None), tuple(result.diagnostics))
     return report, result
 
@@ -76,3 +118,12 @@ def add_namespace_option(parser: argparse.ArgumentParser) -> None:
 
 def add_color_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
+def add_adapter_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--adapter",
+        metavar="NAME",
+        help="strategy adapter: a built-in or plugin name, `module:Class` or `module.Class`; wins over the "
+        "schedule's `use adapter` (whose options still apply)",
+    )

@@ -9,6 +9,9 @@ from ftsc.cli.common import (
     EXIT_ERRORS,
     EXIT_OK,
     UsageError,
+    adapter_option,
+    adapter_warnings,
+    add_adapter_option,
     add_color_option,
     add_namespace_option,
     compile_one,
@@ -23,6 +26,7 @@ from ftsc.compiler.plan import PlanError, dumps, write_plan
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE")
     add_namespace_option(parser)
+    add_adapter_option(parser)
     parser.add_argument("-o", "--output", required=True, metavar="PLAN", help="plan to write (`-`: stdout)")
     parser.add_argument("--strict", action="store_true", help="write no plan when there are warnings")
     add_color_option(parser)
@@ -30,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     namespace = namespace_option(args.namespace)
-    report, result = compile_one(args.file, namespace)
+    with adapter_warnings():
+        report, result = compile_one(args.file, namespace, adapter_option(args.adapter))
     if report.diagnostics:
         sys.stderr.write(render([report], "human", color=use_color(args.color, sys.stderr)))
     if failed(result, args.strict):

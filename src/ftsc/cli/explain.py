@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from ftsc.cli.common import (
     EXIT_ERRORS,
     EXIT_OK,
     UsageError,
+    adapter_option,
+    adapter_warnings,
+    add_adapter_option,
     add_namespace_option,
     compile_one,
     namespace_option,
@@ -26,6 +28,7 @@ Plan = dict[str, Any]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE|PLAN")
     add_namespace_option(parser)
+    add_adapter_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,23 +36,17 @@ def run(args: argparse.Namespace) -> int:
     if args.file.endswith(".json"):
         plan = _read_plan(args.file)
     else:
-        report, result = compile_one(args.file, namespace)
+        with adapter_warnings():
+            report, result = compile_one(args.file, namespace, adapter_option(args.adapter))
         if result.plan is None:
             sys.stderr.write(render([report], "human", color=use_color("auto", sys.stderr)))
             print("ftsc: cannot explain a schedule that does not compile", file=sys.stderr)
             return EXIT_ERRORS
         plan = result.plan
         if namespace is None:
-            namespace = _namespace_of(result)
+            namespace = result.namespace  # the schedule's `use namespace`: the plan's names are its names
     sys.stdout.write(explain(plan, namespace))
     return EXIT_OK
-
-
-def _namespace_of(result: Any) -> Namespace | None:
-    from ftsc.compiler.files import namespace_for
-
-    path = Path(result.plan["source"]["path"]) if result.plan["source"]["path"] else None
-    return namespace_for(result.schedule, path).namespace
 
 
 def _read_plan(name: str) -> Plan:

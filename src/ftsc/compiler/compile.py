@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ftsc import __version__
+from ftsc.adapters.base import StrategyAdapter
 from ftsc.compiler import adapters, optim, phases, settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
@@ -27,6 +28,10 @@ Validator = Callable[["CompileResult", Namespace], list[Diagnostic]]
 
 @dataclass
 class CompileResult:
+    """What compiling found. Positions in `matches`, `phase_params` and `never_thawed` index the names the
+    schedule is written against (`schedule_namespace`); `canonical_params` and `canonical_frozen` index the
+    model's own names (`namespace`), which the plan lists. Without a renaming adapter the two are one."""
+
     schedule: ast.Schedule
     diagnostics: list[Diagnostic]
     plan: dict[str, object] | None = None
@@ -34,10 +39,24 @@ class CompileResult:
     matches: dict[Span, list[int]] = field(default_factory=dict)
     phase_params: list[list[int]] = field(default_factory=list)
     never_thawed: list[int] = field(default_factory=list)
+    # The strategy adapter, and what each phase thaws in canonical names (what adapter checks look at).
+    adapter_use: adapters.AdapterUse | None = None
+    namespace: Namespace | None = None
+    schedule_namespace: Namespace | None = None
+    canonical_params: list[list[int]] = field(default_factory=list)
+    canonical_frozen: list[int] = field(default_factory=list)
+    translation: adapters.Translation | None = None
+    sites: list[list[tuple[ast.Selector, set[int]]]] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
         return any(diagnostic.is_error for diagnostic in self.diagnostics)
+
+    def canonical_sites(self, phase: int) -> list[tuple[ast.Selector, set[int]]]:
+        """Each selector of phase `phase` with the canonical positions it thaws there (after `except`)."""
+        if phase >= len(self.sites) or self.translation is None:
+            return []
+        return [(selector, self.translation.to_canonical(thawed)) for selector, thawed in self.sites[phase]]
 
 
 def compile_schedule(
@@ -48,19 +67,24 @@ def compile_schedule(
     parsed: ParseResult | None = None,
     namespace_span: Span | None = None,
     validators: Sequence[Validator] = (),
+    adapter: str | StrategyAdapter | None = None,
 ) -> CompileResult:
     """Check `text` against `namespace` (None: name checks skipped, I404) and build the plan.
 
     `parsed` may pass in the parse of `text` when the caller already has it (the language server).
+    `adapter` overrides `use adapter`: a reference (`fsdp`, an entry-point name, `module:Class`) takes the
+    file's options; an adapter instance is used as it is. Selectors resolve against the adapter's
+    `schedule_namespace(namespace)`; the plan lists canonical names. `validators` run after the adapter's
+    own `validate`, with the same arguments (the result and the canonical namespace).
     """
     parsed = parsed if parsed is not None else parse(text)
     schedule = parsed.schedule
-    result = CompileResult(schedule, list(parsed.diagnostics))
+    result = CompileResult(schedule, list(parsed.diagnostics), namespace=namespace)
     diagnostics = result.diagnostics
 
     diagnostics.extend(_check_headers(schedule))
-    adapter = adapters.check_use_adapter(schedule)
-    diagnostics.extend(adapter.diagnostics)
+    use = result.adapter_use = adapters.check_use_adapter(schedule, adapter)
+    diagnostics.extend(use.diagnostics)
     defaults = _Defaults(schedule)
     diagnostics.extend(defaults.diagnostics)
     phase_settings = [phases.PhaseSettings(phase, defaults.values) for phase in schedule.phases]
@@ -70,11 +94,17 @@ def compile_schedule(
     diagnostics.extend(_check_scheduler_config(defaults, phase_settings))
     diagnostics.extend(phases.check_epochs(phase_settings, defaults.epoch_transitions_only))
 
-    resolver = SelectorResolver(schedule.lets, namespace)
+    # The names the schedule is written against; unknown (no name checks) when the adapter is.
+    if namespace is not None and use.adapter is not None:
+        result.translation, problems = adapters.translate(use, namespace)
+        diagnostics.extend(problems)
+    against = result.schedule_namespace = result.translation.schedule if result.translation else None
+    resolver = SelectorResolver(schedule.lets, against)
     diagnostics.extend(resolver.diagnostics)
-    selection = phases.select(schedule.phases, resolver, namespace)
+    selection = phases.select(schedule.phases, resolver, against)
     diagnostics.extend(selection.diagnostics)
     result.matches = selection.matches
+    canonical: adapters.Canonical | None = None
     if namespace is None:
         span = namespace_span or Span(0, 0)
         diagnostics.append(
@@ -85,21 +115,41 @@ def compile_schedule(
                 span,
             )
         )
-    else:
+    elif result.translation is not None and against is not None:
+        canonical = adapters.canonicalize(schedule.phases, selection, result.translation)
+        selection.never_thawed = canonical.schedule_never  # W208: what stays frozen in effect
         result.phase_params = selection.phase_params
         result.never_thawed = selection.never_thawed
-        diagnostics.extend(phases.check_coverage(schedule.phases, selection, namespace))
-        for validator in validators:
-            diagnostics.extend(validator(result, namespace))
+        result.sites = selection.sites
+        result.canonical_params, result.canonical_frozen = canonical.params, canonical.frozen
+        diagnostics.extend(phases.check_coverage(schedule.phases, selection, against))
+        diagnostics.extend(canonical.diagnostics)
+        checks = [use.adapter.validate] if use.adapter is not None else []
+        for validator in (*checks, *validators):
+            diagnostics.extend(_validate(validator, result, namespace, use))
 
     if not schedule.phases and not any(d.code == "E001" for d in diagnostics):
         end = Span(len(text), len(text))
         diagnostics.append(error("E001", "a schedule needs at least one `phase name { thaw … }`", end))
     result.diagnostics = diagnostics = _without_echoes(diagnostics)
     diagnostics.sort(key=sort_key)
-    if namespace is not None and not result.has_errors:
-        result.plan = _plan(text, path, namespace, adapter, defaults, _PhasePlans(phase_settings, selection))
+    if namespace is not None and canonical is not None and not result.has_errors:
+        resolved = _PhasePlans(phase_settings, canonical.params, canonical.frozen)
+        result.plan = _plan(text, path, namespace, use, defaults, resolved)
     return result
+
+
+def _validate(
+    validator: Validator, result: CompileResult, namespace: Namespace, use: adapters.AdapterUse
+) -> list[Diagnostic]:
+    """An adapter's checks are plugin code: a failure is an E402 naming the adapter, never a crash."""
+    try:
+        return list(validator(result, namespace))
+    except Exception as exc:
+        if not isinstance(getattr(validator, "__self__", None), StrategyAdapter):
+            raise  # the caller's own validator: its bug is the caller's to see
+        message = f"adapter `{use.name}` failed while checking the schedule: {type(exc).__name__}: {exc}"
+        return [error("E402", message, use.name_span or Span(0, 0))]
 
 
 def _without_echoes(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -233,7 +283,8 @@ def _scheduler_value(value: object, qualname: str, config: ast.Setting | None) -
 @dataclass
 class _PhasePlans:
     settings: list[phases.PhaseSettings]
-    selection: phases.Selection
+    params: list[list[int]]  # canonical positions per phase
+    frozen: list[int]
 
 
 def _plan(
@@ -246,9 +297,8 @@ def _plan(
 ) -> dict[str, object]:
     names = namespace.names
     plan_phases = []
-    phase_settings, selection = resolved.settings, resolved.selection
     lines = SourceText(text)
-    for phase_setting, params in zip(phase_settings, selection.phase_params, strict=True):
+    for phase_setting, params in zip(resolved.settings, resolved.params, strict=True):
         entry: dict[str, object] = {
             "index": phase_setting.phase.index,
             "name": phase_setting.phase.name,
@@ -283,5 +333,5 @@ def _plan(
         },
         "settings": defaults.plan_settings(),
         "phases": plan_phases,
-        "frozen": [names[position] for position in selection.never_thawed],
+        "frozen": [names[position] for position in resolved.frozen],
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ftsc.adapters.base import StrategyAdapter
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.namespace import Namespace, NamespaceError, load_namespace
 from ftsc.diagnostics import Diagnostic, Span, error
@@ -52,8 +53,14 @@ def namespace_for(schedule: ast.Schedule, schedule_path: Path | None) -> Namespa
         return NamespaceChoice(None, string.span, [error("E401", message, string.span)])
 
 
-def compile_file(text: str, path: Path | None, namespace: Namespace | None = None) -> CompileResult:
-    """Compile a schedule's text; `namespace` (from `--namespace`) wins over `use namespace`."""
+def compile_file(
+    text: str,
+    path: Path | None,
+    namespace: Namespace | None = None,
+    adapter: str | StrategyAdapter | None = None,
+) -> CompileResult:
+    """Compile a schedule's text; `namespace` (from `--namespace`) wins over `use namespace`, and
+    `adapter` (from `--adapter`: a reference, with the file's options) over `use adapter`."""
     parsed = parse(text)
     choice = (
         NamespaceChoice(namespace, None, [])
@@ -66,6 +73,7 @@ def compile_file(text: str, path: Path | None, namespace: Namespace | None = Non
         path=str(path) if path is not None else None,
         parsed=parsed,
         namespace_span=choice.span,
+        adapter=adapter,
     )
     if choice.diagnostics:
         result.diagnostics[:0] = choice.diagnostics

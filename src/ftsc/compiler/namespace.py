@@ -156,6 +156,13 @@ class Namespace:
         return namespace
 
     @classmethod
+    def from_module(cls, module: Any, adapter: Any = None, model: str | None = None) -> Namespace:
+        """The namespace of a live `nn.Module` (through `adapter.schedule_namespace` when given)."""
+        from ftsc.namespaces.record import namespace_from_module  # lazy: the compiler stays torch-free
+
+        return namespace_from_module(module, adapter=adapter, model=model)
+
+    @classmethod
     def from_data(cls, data: object, path: str | None = None) -> Namespace:
         """A namespace from a parsed namespace file, validated against the shipped schema."""
         if isinstance(data, dict):

@@ -222,6 +222,9 @@ class SelectorResolver:
         position = self.index.index.get(selector.text)
         if position is not None:
             return Resolution(selector, [position])
+        tied = self._tied(selector, selector.text, quoted=True)
+        if tied is not None:
+            return Resolution(selector, [], [tied])
         close = _closest_name(self.index, selector.text)
         hint = f'; did you mean `"{close}"`?' if close else ""
         fixes = [Fix(f'Replace with "{close}"', selector.text_span, close)] if close else []
@@ -252,9 +255,26 @@ class SelectorResolver:
 
     # -- did you mean ------------------------------------------------------------------------------
 
+    def _tied(self, selector: ast.Selector, name: str, *, quoted: bool) -> Diagnostic | None:
+        """E101 for the other name of a tied parameter: the namespace lists the tensor once."""
+        target = self.namespace.aliases.get(name) if self.namespace is not None else None
+        if target is None:
+            return None
+        shown = f'"{target}"' if quoted else target
+        message = (
+            f"`{name}` is another name of the tied parameter `{target}`, which the namespace lists once "
+            f"(FTS drops such names too); thaw `{shown}`"
+        )
+        return error(
+            "E101", message, selector.span, fixes=[Fix(f"Replace with `{shown}`", selector.text_span, target)]
+        )
+
     def _no_match(self, selector: ast.Selector, matcher: PatternMatcher) -> Diagnostic:
         assert self.index is not None
         trie = self.index.trie
+        tied = self._tied(selector, syntax.render(matcher.seq), quoted=False)
+        if tied is not None:
+            return tied
         text = f"`{selector.text}` matches no parameter of the namespace"
         fixes = _typo_fixes(matcher, self.index)
         if fixes:

@@ -1,0 +1,319 @@
+"""`fsdp`: Lightning's FSDPStrategy (FSDP1, flat parameters), and its static check E403.
+
+FSDP1 flattens the parameters of each wrapped module ("unit") into one FlatParameter. A parameter belongs
+to the innermost wrapped module that contains it; the root unit holds every parameter outside the wrapped
+modules. With `use_orig_params = false`, every parameter of a FlatParameter must have the same
+`requires_grad`, so a schedule must thaw each unit whole, in one phase (or leave it frozen whole). E403
+finds the units a schedule splits, before training, from the namespace's `modules` (name, type).
+
+Lightning's FSDPStrategy defaults to `use_orig_params=True` (lightning 2.6: `kwargs.setdefault(
+"use_orig_params", True)`), and so does this adapter: E403 is reported only when the schedule says
+`use_orig_params = false`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ftsc.adapters.base import Option, StrategyAdapter
+from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.patterns import syntax
+from ftsc.compiler.patterns.matcher import PatternMatcher, PatternTooComplex
+from ftsc.diagnostics import Diagnostic, Related, Span, error
+from ftsc.grammar import ast
+
+if TYPE_CHECKING:
+    from ftsc.compiler.compile import CompileResult
+
+__all__ = ["FSDPAdapter", "ModuleTable"]
+
+ROOT = ""  # the root unit's name: the parameters outside every wrapped module
+
+
+class ModuleTable:
+    """The modules of a namespace: its `modules` list, or the prefixes of its parameter names when it has
+    none (then module types are unknown)."""
+
+    def __init__(self, namespace: Namespace) -> None:
+        self.listed = bool(namespace.modules)
+        if self.listed:
+            self.names = [module.name for module in namespace.modules]
+            self.types = {module.name: module.type for module in namespace.modules}
+        else:
+            seen: dict[str, None] = {}
+            for name in namespace.names:
+                parts = name.split(".")
+                for end in range(1, len(parts)):
+                    seen.setdefault(".".join(parts[:end]))
+            self.names = list(seen)
+            self.types = {}
+        self.by_type: defaultdict[str, list[str]] = defaultdict(list)
+        for name, kind in self.types.items():
+            self.by_type[kind].append(name)
+        self._known = set(self.names)
+        self._segments: defaultdict[int, set[str]] | None = None
+
+    def by_name(self, entry: str) -> tuple[list[str], str | None]:
+        """The modules whose whole name matches `entry`, an exact name or a pattern (`transformer.h.*`,
+        `layers.{0..3}`, `**.mlp`), in the namespace's order; or what is wrong with the pattern."""
+        if entry in self._known:
+            return [entry], None
+        seq, problems = syntax.parse_pattern(entry)
+        if seq is None:
+            return [], problems[0].message
+        if syntax.variables(seq):
+            return [], "a `$name` cannot be used here (there are no `let` bindings for module patterns)"
+        try:
+            regex = PatternMatcher(seq).regex
+        except PatternTooComplex as exc:
+            return [], exc.message
+        return [name for name in self.names if regex.fullmatch(name)], None
+
+    def by_type_or_name(self, entry: str) -> tuple[list[str], str | None]:
+        """A module type (`GPT2Block`, or qualified `transformers.models.gpt2.modeling_gpt2.GPT2Block`),
+        else a module name or pattern."""
+        if entry in self.by_type:
+            return list(self.by_type[entry]), None
+        found, problem = self.by_name(entry)
+        if found or problem is not None:
+            return found, problem
+        short = entry.rpartition(".")[2]
+        if "." in entry and short in self.by_type:
+            return list(self.by_type[short]), None
+        return [], None
+
+    def _respelled(self, entry: str) -> str | None:
+        """`entry` with each misspelt literal segment replaced by the nearest module-name segment at that
+        depth, when the result matches a module (`transformer.hh.*` -> `transformer.h.*`)."""
+        if self._segments is None:
+            self._segments = defaultdict(set)
+            for name in self.names:
+                for depth, segment in enumerate(name.split(".")):
+                    self._segments[depth].add(segment)
+        parts = entry.split(".")
+        changed = False
+        for depth, part in enumerate(parts):
+            known = self._segments.get(depth, set())
+            if part in known or any(char in part for char in "*{}$"):
+                continue
+            close = difflib.get_close_matches(part, sorted(known), n=1, cutoff=0.6)
+            if not close:
+                return None
+            parts[depth], changed = close[0], True
+        candidate = ".".join(parts)
+        return candidate if changed and self.by_name(candidate)[0] else None
+
+    def no_match(self, entry: str, types: bool) -> str:
+        """Why an entry matched nothing, with the nearest type or module name."""
+        what = "no module type or module name" if types else "no module name"
+        close = difflib.get_close_matches(entry, list(self.by_type), n=1, cutoff=0.7) if types else []
+        suggestion = close[0] if close else self._respelled(entry)
+        hint = f'; did you mean "{suggestion}"?' if suggestion else ""
+        listed = (
+            ""
+            if self.listed or not types
+            else " (the namespace lists no `modules`, so module types are unknown: export it again with "
+            "`ftsc namespace export`, which records them)"
+        )
+        return f'"{entry}" matches {what} of the namespace{hint}{listed}'
+
+
+def item_spans(value: ast.Value | None, count: int, fallback: Span) -> list[Span]:
+    """The span of each item of a list option as written (the fallback where it was not written)."""
+    items = value.items if isinstance(value, ast.ListValue) else ()
+    return [items[index].span if index < len(items) else fallback for index in range(count)]
+
+
+class FSDPAdapter(StrategyAdapter):
+    """`fsdp`: Lightning's FSDPStrategy. Schedule names are the model's; E403 checks flat-parameter units."""
+
+    name = "fsdp"
+    description = "FSDP (FSDPStrategy, flat parameters): E403 checks that phases thaw whole wrapped units"
+    options = (
+        Option(
+            "auto_wrap",
+            "list[str]",
+            default=[],
+            help="What FSDP wraps in units of their own, as the strategy's `auto_wrap_policy` does: module "
+            'type names ("GPT2Block") or module names and patterns ("transformer.h.*").',
+        ),
+        Option(
+            "use_orig_params",
+            "bool",
+            default=True,
+            help="FSDP's `use_orig_params` (Lightning's default: true). With false, each unit's parameters "
+            "must be thawed together (E403).",
+        ),
+    )
+
+    def validate(self, result: CompileResult, namespace: Namespace) -> list[Diagnostic]:
+        use = result.adapter_use
+        entries = self.config["auto_wrap"]
+        assert isinstance(entries, list)
+        fallback = use.span_of("auto_wrap") if use is not None else Span(0, 0)
+        spans = item_spans(use.syntax.get("auto_wrap") if use is not None else None, len(entries), fallback)
+        modules = ModuleTable(namespace)
+        problems: list[Diagnostic] = []
+        wrapped: set[str] = set()
+        for entry, span in zip(entries, spans, strict=True):
+            found, problem = modules.by_type_or_name(entry)
+            if problem is not None:
+                problems.append(error("E402", f'`auto_wrap` entry "{entry}": {problem}', span))
+            elif not found:
+                problems.append(error("E402", f"`auto_wrap` entry {modules.no_match(entry, True)}", span))
+            wrapped.update(found)
+        if self.config["use_orig_params"] is False:
+            problems.extend(_split_units(result, namespace, wrapped, modules))
+        return problems
+
+
+# -- E403 -------------------------------------------------------------------------------------------
+
+NEVER = -1  # the "phase" of parameters no phase thaws
+
+
+@dataclass
+class _Unit:
+    name: str  # ROOT for the root unit
+    members: list[int]  # canonical positions
+    groups: dict[int, list[int]]  # phase (NEVER: never thawed) -> positions
+
+
+def units_of(namespace: Namespace, wrapped: set[str]) -> dict[str, list[int]]:
+    """FSDP1 units: each parameter goes to the innermost wrapped module containing it, else to the root."""
+    units: dict[str, list[int]] = defaultdict(list)
+    for position, name in enumerate(namespace.names):
+        owner = ROOT
+        end = name.rfind(".")
+        while end > 0:
+            prefix = name[:end]
+            if prefix in wrapped:
+                owner = prefix
+                break
+            end = name.rfind(".", 0, end)
+        units[owner].append(position)
+    return units
+
+
+def _split_units(
+    result: CompileResult, namespace: Namespace, wrapped: set[str], modules: ModuleTable
+) -> list[Diagnostic]:
+    phase_of = [NEVER] * len(namespace.names)
+    for index, params in enumerate(result.canonical_params):
+        for position in params:
+            if phase_of[position] == NEVER:
+                phase_of[position] = index
+    split: list[_Unit] = []
+    for name, members in units_of(namespace, wrapped).items():
+        groups: dict[int, list[int]] = defaultdict(list)
+        for position in members:
+            groups[phase_of[position]].append(position)
+        if len(groups) > 1:
+            split.append(_Unit(name, members, dict(groups)))
+    if not split:
+        return []
+    # One diagnostic per selector (or phase header) that thaws part of a split unit.
+    sites: dict[tuple[int, Span], list[_Unit]] = defaultdict(list)
+    site_text: dict[tuple[int, Span], str] = {}
+    for unit in split:
+        for phase, positions in unit.groups.items():
+            if phase == NEVER:
+                continue
+            for span, text in _sites(result, phase, set(positions)):
+                sites[(phase, span)].append(unit)
+                site_text[(phase, span)] = text
+    problems = []
+    for (phase, span), units in sites.items():
+        problems.append(_e403(result, namespace, modules, phase, span, site_text[(phase, span)], units))
+    return problems
+
+
+def _sites(result: CompileResult, phase: int, positions: set[int]) -> list[tuple[Span, str]]:
+    found = [
+        (selector.span, selector.text)
+        for selector, thawed in result.canonical_sites(phase)
+        if not thawed.isdisjoint(positions)
+    ]
+    if found:
+        return found
+    header = result.schedule.phases[phase]
+    return [(header.header_span, header.label)]
+
+
+def _e403(
+    result: CompileResult,
+    namespace: Namespace,
+    modules: ModuleTable,
+    phase: int,
+    span: Span,
+    text: str,
+    units: list[_Unit],
+) -> Diagnostic:
+    phases = result.schedule.phases
+    label = phases[phase].label
+    head = f"with `use_orig_params = false`, `{text}` splits"
+    if len(units) == 1:
+        unit = units[0]
+        here = unit.groups[phase]
+        what = (
+            f"{head} {_describe_unit(unit, namespace, modules)}: it thaws {len(here)} of its "
+            f"{len(unit.members)} parameters in {label}, while {_others(unit, phase, namespace, phases)}"
+        )
+        whole = f"thaw all of `{unit.name}.**` in one phase" if unit.name != ROOT else (
+            "thaw all of the root unit's parameters in one phase"
+        )  # fmt: skip
+    else:
+        listed = "; ".join(
+            f"{_short_unit(unit, modules)}: {len(unit.groups[phase])} of {len(unit.members)} here, "
+            f"{_others(unit, phase, namespace, phases)}"
+            for unit in units[:_LISTED]
+        )
+        more = f"; and {len(units) - _LISTED} more" if len(units) > _LISTED else ""
+        what = f"{head} {len(units)} FSDP units in {label} ({listed}{more})"
+        whole = "thaw each unit whole, in one phase"
+    fix = (
+        f"; a flat-parameter unit is thawed whole, in one phase: {whole}, change `auto_wrap` so that the "
+        "parts are units of their own, or set `use_orig_params = true` (then frozen parameters in a "
+        "partly thawed unit still take gradient memory and communication, as if they were trained)"
+    )
+    related = []
+    for unit in units[:_LISTED]:
+        for other in sorted(o for o in unit.groups if o not in (NEVER, phase)):
+            for other_span, _ in _sites(result, other, set(unit.groups[other]))[:1]:
+                message = f"{phases[other].label} thaws other parameters of {_short_unit(unit, modules)} here"
+                related.append(Related(other_span, message))
+    return error("E403", what + fix, span, related=related, units=[u.name for u in units])
+
+
+_LISTED = 3  # units named in one E403; the rest are counted
+
+
+def _others(unit: _Unit, phase: int, namespace: Namespace, phases: list[ast.Phase]) -> str:
+    """`2 are thawed by phase 2 `rest` and 4 are never thawed (e.g. `h.0.mlp.w`)`."""
+    parts = []
+    for other, positions in sorted(unit.groups.items(), key=lambda item: (item[0] == NEVER, item[0])):
+        if other == phase:
+            continue
+        verb = "is" if len(positions) == 1 else "are"
+        if other == NEVER:
+            parts.append(f"{len(positions)} {verb} never thawed (e.g. `{namespace.names[positions[0]]}`)")
+        else:
+            parts.append(f"{len(positions)} {verb} thawed by {phases[other].label}")
+    return " and ".join(parts)
+
+
+def _short_unit(unit: _Unit, modules: ModuleTable) -> str:
+    if unit.name == ROOT:
+        return "the root unit"
+    kind = modules.types.get(unit.name)
+    return f"`{unit.name}` ({kind})" if kind else f"`{unit.name}`"
+
+
+def _describe_unit(unit: _Unit, namespace: Namespace, modules: ModuleTable) -> str:
+    if unit.name == ROOT:
+        example = namespace.names[unit.members[0]]
+        return f"the root FSDP unit (the parameters outside every wrapped module, e.g. `{example}`)"
+    return f"FSDP unit {_short_unit(unit, modules)}"

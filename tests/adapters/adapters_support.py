@@ -1,0 +1,18 @@
+"""What the adapter tests share: where the plugin package and the GPT-2 namespace are, and what the
+session's plugin install gives (see conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PLUGIN_SOURCE = HERE / "plugin_pkg"
+PLUGIN_MODULES = ("ftsc_lens_adapter", "ftsc_broken_adapter")
+GPT2 = HERE.parents[1] / "examples" / "namespaces" / "gpt2.json"
+
+
+@dataclass(frozen=True)
+class PluginSite:
+    path: Path  # the folder the plugin is installed in (for PYTHONPATH of subprocesses)
+    discovery_warnings: tuple[str, ...]  # what discovering it warned
