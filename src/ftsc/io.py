@@ -9,6 +9,7 @@ JSON file can be wrong into one `JsonFileError` that says where and what, so cal
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import stat
@@ -72,7 +73,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str 
         mode: int | None = None
     else:
         if stat.S_ISDIR(status.st_mode):
-            raise IsADirectoryError(f"{target} is a folder")
+            raise IsADirectoryError(errno.EISDIR, "it is a folder", str(target))
         if not stat.S_ISREG(status.st_mode):  # /dev/null, a FIFO: write into it, never replace it
             with target.open("w", encoding=encoding, newline="") as stream:
                 stream.write(text)

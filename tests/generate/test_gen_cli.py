@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import ftsc.cli.gen as gen_command
 from ftsc.cli import main
 from ftsc.compiler.namespace import load_namespace
 from ftsc.generate import generate
@@ -78,7 +77,7 @@ def test_output_is_written_atomically(
         calls.append((str(path), text))
         real_write(path, text)
 
-    monkeypatch.setattr(gen_command, "atomic_write_text", spy)
+    monkeypatch.setattr("ftsc.io.atomic_write_text", spy)
     status, _, _ = run(["gen", "--namespace", str(namespace_file), "-o", str(out_file)], capsys)
     assert status == 0
     assert calls == [(str(out_file), out_file.read_text())]
@@ -87,7 +86,7 @@ def test_output_is_written_atomically(
     def failing(path: str, text: str) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(gen_command, "atomic_write_text", failing)
+    monkeypatch.setattr("ftsc.io.atomic_write_text", failing)
     status, _, err = run(["gen", "--namespace", str(namespace_file), "-o", str(out_file)], capsys)
     assert status == 2 and "cannot write the schedule (Permission denied)" in err
     assert out_file.read_text() == calls[0][1]  # the earlier file is untouched

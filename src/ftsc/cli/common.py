@@ -127,3 +127,18 @@ def add_adapter_option(parser: argparse.ArgumentParser) -> None:
         help="strategy adapter: a built-in or plugin name, `module:Class` or `module.Class`; wins over the "
         "schedule's `use adapter` (whose options still apply)",
     )
+
+
+def write_output(output: str | None, text: str, what: str) -> bool:
+    """Write a command's result: standard output for None or `-` (returns False), else the file,
+    atomically (returns True); a file that cannot be written is a usage error."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return False
+    from ftsc.io import atomic_write_text
+
+    try:
+        atomic_write_text(output, text)
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write the {what} ({exc.strerror or exc})") from None
+    return True

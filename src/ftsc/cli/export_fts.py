@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ftsc.cli.common import EXIT_OK, UsageError
+from ftsc.cli.common import EXIT_OK, UsageError, write_output
 from ftsc.compiler.plan import PlanError, read_plan
-from ftsc.io import atomic_write_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,12 +35,7 @@ def run(args: argparse.Namespace) -> int:
     result = export_fts(plan, plan_path=args.plan, schedule_path=None if to_stdout else args.output)
     for note in result.notes:
         print(f"ftsc: note: {note}", file=sys.stderr)
-    if to_stdout:
-        sys.stdout.write(result.text)
+    if not write_output(args.output, result.text, "schedule"):
         return EXIT_OK
-    try:
-        atomic_write_text(args.output, result.text)
-    except OSError as exc:
-        raise UsageError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
     print(f"wrote {args.output}: {len(result.schedule)} phases", file=sys.stderr)
     return EXIT_OK

@@ -8,18 +8,23 @@ standard output.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
-import stat
 import sys
 from pathlib import Path
 
-from ftsc.cli.common import EXIT_ERRORS, EXIT_OK, UsageError, add_color_option, namespace_option, use_color
+from ftsc.cli.common import (
+    EXIT_ERRORS,
+    EXIT_OK,
+    UsageError,
+    add_color_option,
+    namespace_option,
+    use_color,
+    write_output,
+)
 from ftsc.cli.report import FileReport, render
 from ftsc.compiler.compile import compile_schedule
 from ftsc.diagnostics import SourceText
 from ftsc.generate import STRATEGIES, GenerateError, generate
-from ftsc.io import atomic_write_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,13 +70,8 @@ def run(args: argparse.Namespace) -> int:
     if result.has_errors:
         print("ftsc: internal error: the generated schedule does not compile; not written", file=sys.stderr)
         return EXIT_ERRORS
-    if to_stdout:
-        sys.stdout.write(text)
+    if not write_output(args.output, text, "schedule"):
         return EXIT_OK
-    try:
-        _write(Path(args.output), text)
-    except OSError as exc:
-        raise UsageError(f"{args.output}: cannot write the schedule ({exc.strerror or exc})") from None
     phases = len(result.schedule.phases)
     print(f"wrote {args.output}: {phases} phases for {len(namespace)} parameters", file=sys.stderr)
     return EXIT_OK
@@ -85,22 +85,3 @@ def _relative(namespace: Path, output: Path) -> str:
         return Path(os.path.relpath(target, base)).as_posix()
     except ValueError:  # another drive (Windows): only an absolute path reaches it
         return Path(target).as_posix()
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace a file atomically; a device or pipe (`/dev/null`, a FIFO) is written to, never replaced.
-
-    An atomic write renames a new file over the target, which would put a regular file in place of
-    `/dev/null` (when allowed to, as root).
-    """
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        mode = None
-    if mode is None or stat.S_ISREG(mode):
-        atomic_write_text(path, text)
-    elif stat.S_ISDIR(mode):
-        raise IsADirectoryError(errno.EISDIR, "it is a folder")
-    else:
-        with path.open("w", encoding="utf-8", newline="") as stream:
-            stream.write(text)

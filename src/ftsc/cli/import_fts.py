@@ -21,10 +21,10 @@ from ftsc.cli.common import (
     namespace_option,
     read_source,
     use_color,
+    write_output,
 )
 from ftsc.cli.report import FileReport, render
 from ftsc.diagnostics import Severity, SourceText
-from ftsc.io import atomic_write_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,13 +62,8 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"ftsc: nothing written: fix {what}", file=sys.stderr)
         return EXIT_ERRORS
-    if args.output is None or args.output == "-":
-        sys.stdout.write(result.text)
+    if not write_output(args.output, result.text, "schedule"):
         return EXIT_OK
-    try:
-        atomic_write_text(args.output, result.text)
-    except OSError as exc:
-        raise UsageError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
     print(f"wrote {args.output}: {result.text.count(chr(10) + 'phase ')} phases", file=sys.stderr)
     return EXIT_OK
 
