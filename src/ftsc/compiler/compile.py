@@ -8,6 +8,7 @@ when there is a namespace and no error.
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -302,7 +303,7 @@ def _plan(
         entry: dict[str, object] = {
             "index": phase_setting.phase.index,
             "name": phase_setting.phase.name,
-            "params": [names[position] for position in params],
+            "params": _names(names, params),
             "max_transition_epoch": phase_setting.until if phase_setting.until is not None else -1,
             "lr": phase_setting.plan_value("lr") if phase_setting.phase.index > 0 else None,
             "optimizer": None,
@@ -333,5 +334,14 @@ def _plan(
         },
         "settings": defaults.plan_settings(),
         "phases": plan_phases,
-        "frozen": [names[position] for position in resolved.frozen],
+        "frozen": _names(names, resolved.frozen),
     }
+
+
+def _names(names: Sequence[str], positions: Sequence[int]) -> list[str]:
+    """The names at `positions` (in C: a plan can list tens of thousands)."""
+    if not positions:
+        return []
+    if len(positions) == 1:
+        return [names[positions[0]]]
+    return list(operator.itemgetter(*positions)(names))
