@@ -15,9 +15,10 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from adapters_support import PLUGIN_MODULES, PLUGIN_SOURCE, PluginSite
+from adapters_support import GPT2, PLUGIN_MODULES, PLUGIN_SOURCE, PluginSite
 
 from ftsc.adapters import registry
+from ftsc.compiler.namespace import Namespace, load_namespace
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +48,8 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginSite
         if name.split(".")[0] in PLUGIN_MODULES:
             del sys.modules[name]
     registry.refresh()
+
+
+@pytest.fixture(scope="module")
+def gpt2() -> Namespace:
+    return load_namespace(GPT2)

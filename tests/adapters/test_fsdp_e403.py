@@ -6,35 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from adapters_support import GPT2
+from adapters_support import GPT2, at, run
 
 from ftsc.adapters.fsdp import FSDPAdapter, units_of
 from ftsc.cli import main
-from ftsc.compiler.compile import CompileResult, compile_schedule
-from ftsc.compiler.namespace import Namespace, load_namespace
-from ftsc.compiler.schema import validate_plan_data
-from ftsc.diagnostics import Diagnostic, Span
+from ftsc.compiler.compile import CompileResult
+from ftsc.compiler.namespace import Namespace
+from ftsc.diagnostics import Diagnostic
 
 FLAT = 'use adapter fsdp { auto_wrap = ["GPT2Block"], use_orig_params = false }\n'
 ORIG = 'use adapter fsdp { auto_wrap = ["GPT2Block"], use_orig_params = true }\n'
 SPLIT_BLOCK = "phase head { thaw transformer.h.11.mlp.** }\nphase body { thaw rest }\n"
-
-
-@pytest.fixture(scope="module")
-def gpt2() -> Namespace:
-    return load_namespace(GPT2)
-
-
-def at(text: str, needle: str) -> Span:
-    start = text.index(needle)
-    return Span(start, start + len(needle))
-
-
-def run(text: str, namespace: Namespace) -> CompileResult:
-    result = compile_schedule(text, namespace)
-    if result.plan is not None:
-        assert validate_plan_data(result.plan) == []
-    return result
 
 
 def e403(result: CompileResult) -> list[Diagnostic]:

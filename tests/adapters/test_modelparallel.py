@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from adapters_support import GPT2
+from adapters_support import at, run
 
 from ftsc.adapters import OptionError, resolve_adapter
 from ftsc.adapters.model_parallel import ModelParallelAdapter
 from ftsc.compiler.compile import CompileResult, compile_schedule
-from ftsc.compiler.namespace import Namespace, load_namespace
-from ftsc.compiler.schema import validate_plan_data
+from ftsc.compiler.namespace import Namespace
 from ftsc.diagnostics import Diagnostic, Span
 
 SPLIT = "phase head { thaw transformer.h.11.mlp.** }\nphase body { thaw rest }\n"
-
-
-@pytest.fixture(scope="module")
-def gpt2() -> Namespace:
-    return load_namespace(GPT2)
-
-
-def at(text: str, needle: str) -> Span:
-    start = text.index(needle)
-    return Span(start, start + len(needle))
-
-
-def run(text: str, namespace: Namespace) -> CompileResult:
-    result = compile_schedule(text, namespace)
-    if result.plan is not None:
-        assert validate_plan_data(result.plan) == []
-    return result
 
 
 def e402(result: CompileResult) -> list[Diagnostic]:

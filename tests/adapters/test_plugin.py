@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from adapters_support import GPT2, PluginSite
+from adapters_support import GPT2, PluginSite, at, run
 
 from ftsc.adapters import resolve_adapter
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.files import compile_file
-from ftsc.compiler.namespace import Namespace, load_namespace
-from ftsc.compiler.schema import validate_plan_data
-from ftsc.diagnostics import Diagnostic, Span
+from ftsc.compiler.namespace import Namespace
+from ftsc.diagnostics import Diagnostic
 
 LENS = """\
 use adapter lens
@@ -28,23 +26,6 @@ phase rest {
     thaw rest except embed.W_E, unembed.W_U
 }
 """
-
-
-@pytest.fixture(scope="module")
-def gpt2() -> Namespace:
-    return load_namespace(GPT2)
-
-
-def at(text: str, needle: str) -> Span:
-    start = text.index(needle)
-    return Span(start, start + len(needle))
-
-
-def run(text: str, namespace: Namespace) -> CompileResult:
-    result = compile_schedule(text, namespace)
-    if result.plan is not None:
-        assert validate_plan_data(result.plan) == []
-    return result
 
 
 def only(result: CompileResult, code: str) -> list[Diagnostic]:
