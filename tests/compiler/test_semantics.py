@@ -141,3 +141,9 @@ def test_a_tied_parameter_s_other_name_points_at_the_listed_one() -> None:
         diagnostic = next(d for d in result.diagnostics if d.code == "E101")
         assert "tied parameter `embed.weight`" in diagnostic.message
         assert diagnostic.fixes[0].new_text == "embed.weight"
+
+
+def test_a_keyword_glued_to_a_selector_is_explained(namespace: Namespace) -> None:
+    result = compile_schedule("phase p { thawa.* }\nphase q { thaw rest }", namespace)
+    assert codes(result) == ["E301", "E001"]
+    assert "did you mean `thaw a…` (a space is missing)" in result.diagnostics[0].message

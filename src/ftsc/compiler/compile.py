@@ -158,10 +158,12 @@ def _without_echoes(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     syntax = [d.span for d in diagnostics if d.code == "E001"]
     if not syntax:
         return diagnostics
+    counts = {"W207", "W208"}  # what a phase thaws is not known while part of it failed to parse
     return [
         d
         for d in diagnostics
-        if d.code == "E001" or not any(d.span.start < s.end and s.start < d.span.end for s in syntax)
+        if d.code == "E001"
+        or (d.code not in counts and not any(d.span.start < s.end and s.start < d.span.end for s in syntax))
     ]
 
 

@@ -132,6 +132,11 @@ def unknown_setting(setting: ast.Setting, where: Where) -> Diagnostic:
         return error(
             "E301", f"`{name}` is not a setting of {block}; it belongs in {place}", setting.name_span
         )
+    for keyword in ("thaw", "until"):
+        if name.startswith(keyword) and len(name) > len(keyword):
+            glued = f"`{keyword} {name[len(keyword) :]}…`"
+            return error("E301", f"unknown setting `{name}`; did you mean {glued} (a space is missing)?",
+                         setting.name_span)  # fmt: skip
     if name in FTS_NAMES:
         return error(
             "E301", f"unknown setting `{name}` (an FTS key): write {FTS_NAMES[name]}", setting.name_span

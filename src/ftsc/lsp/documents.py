@@ -1,0 +1,53 @@
+"""Per-document state and compiling a document: `compile_file`, the same compiler as `ftsc check`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ftsc.compiler.compile import CompileResult
+from ftsc.compiler.files import compile_file
+from ftsc.diagnostics import Diagnostic, SourceText, Span, error
+from ftsc.grammar.parser import parse
+from ftsc.lsp.namespaces import Association, associate
+
+
+@dataclass
+class Analysis:
+    """One compile of one version of a document."""
+
+    version: int | None
+    source: SourceText
+    diagnostics: list[Diagnostic]
+    result: CompileResult | None
+    result_id: str
+
+
+@dataclass
+class DocumentState:
+    uri: str
+    version: int | None = None
+    last: Analysis | None = None
+    generation: int = 0  # bumped by configuration changes: the same version must then be recompiled
+    pending: object | None = field(default=None, repr=False)  # the debounce task, if any
+
+
+def analyze(
+    text: str,
+    path: Path | None,
+    setting: str | None,
+    workspace_root: Path | None,
+) -> tuple[CompileResult, list[Diagnostic], list[str]]:
+    """Compile `text` with the namespace the association order gives; returns the result and the
+    diagnostics to show (the result's, plus a configured namespace that could not be loaded)."""
+    schedule = parse(text).schedule
+    own_namespace = any(use.path is not None for use in schedule.namespaces)
+    association = Association() if own_namespace else associate(path, setting, workspace_root)
+    adapter = association.adapter if not schedule.adapters else None
+    result = compile_file(text, path, association.namespace, adapter)
+    diagnostics = list(result.diagnostics)
+    start = Span(0, 0)
+    if association.problem is not None:
+        diagnostics = [d for d in diagnostics if d.code != "I404"]
+        diagnostics.insert(0, error("E401", association.problem, start))
+    return result, diagnostics, association.notes
