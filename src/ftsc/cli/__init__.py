@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "ftsc.cli.namespace",
         "export a model's parameter namespace (meta device, no weights allocated)",
     ),
+    "lsp": ("ftsc.cli.lsp", "run the language server (stdio, or --tcp HOST:PORT)"),
 }
 
 

@@ -57,6 +57,7 @@ def to_lsp(
     converted = []
     for diagnostic in sorted(diagnostics, key=lambda d: (d.span.start, d.span.end, d.code)):
         related = []
+        where: SourceText | None
         for item in diagnostic.related:
             if item.path is None:
                 where, item_uri = source, uri

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lsprotocol import types
+
 from ftsc.compiler.compile import CompileResult
 from ftsc.compiler.files import compile_file
 from ftsc.diagnostics import Diagnostic, SourceText, Span, error
@@ -21,6 +23,7 @@ class Analysis:
     diagnostics: list[Diagnostic]
     result: CompileResult | None
     result_id: str
+    items: list[types.Diagnostic] = field(default_factory=list)  # the diagnostics as sent to the client
 
 
 @dataclass

@@ -1,0 +1,252 @@
+"""The pygls language server: push and pull diagnostics for `.fts` documents.
+
+Compiles run one at a time on a worker thread (the event loop keeps answering meanwhile); didChange is
+debounced; a result computed for a version that is no longer current is dropped, never published.
+Every handler is guarded: an exception becomes a `window/logMessage` error and a neutral result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import itertools
+import traceback
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from ftsc import __version__
+from ftsc.diagnostics import SourceText
+from ftsc.lsp.convert import encoding_of, to_lsp
+from ftsc.lsp.documents import Analysis, DocumentState, analyze
+from ftsc.lsp.namespaces import setting_from
+
+DEFAULT_DEBOUNCE_MS = 150
+DIAGNOSTIC_OPTIONS = types.DiagnosticOptions(
+    identifier="ftsc", inter_file_dependencies=False, workspace_diagnostics=False
+)
+
+T = TypeVar("T")
+
+
+class FtscLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("ftsc", __version__)
+        self.documents: dict[str, DocumentState] = {}
+        self.namespace_setting: str | None = None
+        self.debounce_s = DEFAULT_DEBOUNCE_MS / 1000
+        self.compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftsc-compile")
+        self._result_ids = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- logging ----------------------------------------------------------------------------------
+
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
+        with contextlib.suppress(Exception):  # the transport is gone: nothing left to tell
+            self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def log_exception(self, where: str, exc: BaseException) -> None:
+        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.log(f"ftsc: {where} failed: {exc!r}\n{details}", types.MessageType.Error)
+
+    # --- compiling --------------------------------------------------------------------------------
+
+    def state(self, uri: str) -> DocumentState:
+        state = self.documents.get(uri)
+        if state is None:
+            state = self.documents[uri] = DocumentState(uri)
+        return state
+
+    @property
+    def encoding(self) -> Any:
+        return self.workspace.position_encoding
+
+    async def analysis(self, uri: str) -> Analysis | None:
+        """Compile the document as it is now; None when it changed meanwhile (the result is stale)."""
+        state = self.state(uri)
+        document = self.workspace.get_text_document(uri)
+        text, version, generation = document.source, document.version, state.generation
+        path_text = to_fs_path(uri) if uri.startswith("file:") else None
+        path = Path(path_text) if path_text else None
+        root = Path(self.workspace.root_path) if self.workspace.root_path else None
+        encoding = encoding_of(self.encoding)
+        setting = self.namespace_setting
+
+        def work() -> tuple[Analysis, list[str]]:
+            result, diagnostics, notes = analyze(text, path, setting, root)
+            source = SourceText(text, str(path) if path is not None else None)
+            items = to_lsp(diagnostics, source, uri, encoding)
+            return Analysis(version, source, diagnostics, result, "", items), notes
+
+        analysis, notes = await asyncio.get_running_loop().run_in_executor(self.compiler, work)
+        for note in notes:
+            self.log(f"ftsc: {note}", types.MessageType.Warning)
+        current = self.documents.get(uri)
+        if current is not state or state.version != version or state.generation != generation:
+            return None
+        analysis.result_id = f"{generation}.{next(self._result_ids)}"
+        state.last = analysis
+        return analysis
+
+    async def publish(self, uri: str, version: int | None, delay: float = 0.0) -> None:
+        """Compile and push diagnostics, unless the document moves past `version` first."""
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            state = self.documents.get(uri)
+            if state is None or state.version != version:
+                return
+            analysis = await self.analysis(uri)
+            if analysis is None:
+                return
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=analysis.items, version=version)
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # any text must leave the server running
+            self.log_exception(f"diagnostics for {uri}", exc)
+
+    def schedule(self, uri: str, version: int | None, delay: float = 0.0) -> None:
+        state = self.state(uri)
+        state.version = version
+        pending = state.pending
+        if isinstance(pending, asyncio.Task) and not pending.done():
+            pending.cancel()
+        task = asyncio.get_running_loop().create_task(self.publish(uri, version, delay))
+        state.pending = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def republish_all(self) -> None:
+        for uri, state in list(self.documents.items()):
+            if uri in self.workspace.text_documents:
+                state.generation += 1
+                self.schedule(uri, state.version)
+
+
+def guarded(
+    server: FtscLanguageServer, where: str, default: Callable[[], T]
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A synchronous handler whose exceptions become a log message and `default()`."""
+
+    def decorate(handler: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(handler)
+        def wrapper(*args: Any) -> T:
+            try:
+                return handler(*args)
+            except Exception as exc:
+                server.log_exception(where, exc)
+                return default()
+
+        return wrapper
+
+    return decorate
+
+
+def guarded_async(
+    server: FtscLanguageServer, where: str, default: Callable[[], T]
+) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:
+    def decorate(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+        @functools.wraps(handler)
+        async def wrapper(*args: Any) -> T:
+            try:
+                return await handler(*args)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                server.log_exception(where, exc)
+                return default()
+
+        return wrapper
+
+    return decorate
+
+
+def _none() -> None:
+    return None
+
+
+def _empty_report() -> types.DocumentDiagnosticReport:
+    return types.RelatedFullDocumentDiagnosticReport(items=[])
+
+
+def build_server() -> FtscLanguageServer:
+    server = FtscLanguageServer()
+
+    @server.feature(types.INITIALIZE)
+    @guarded(server, "initialize", _none)
+    def initialize(ls: FtscLanguageServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        if isinstance(options, dict):
+            debounce = options.get("debounceMs")
+            if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and debounce >= 0:
+                ls.debounce_s = debounce / 1000
+            value, present = setting_from(options)
+            if present:
+                ls.namespace_setting = value
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    @guarded(server, "didOpen", _none)
+    def did_open(ls: FtscLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, params.text_document.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    @guarded(server, "didChange", _none)
+    def did_change(ls: FtscLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, params.text_document.version, ls.debounce_s)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    @guarded(server, "didSave", _none)
+    def did_save(ls: FtscLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.schedule(uri, ls.state(uri).version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    @guarded(server, "didClose", _none)
+    def did_close(ls: FtscLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        state = ls.documents.pop(uri, None)
+        if state is not None and isinstance(state.pending, asyncio.Task):
+            state.pending.cancel()
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    @guarded(server, "didChangeConfiguration", _none)
+    def did_change_configuration(ls: FtscLanguageServer, params: types.DidChangeConfigurationParams) -> None:
+        value, present = setting_from(params.settings)
+        if present and value != ls.namespace_setting:
+            ls.namespace_setting = value
+            ls.republish_all()
+
+    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, DIAGNOSTIC_OPTIONS)
+    @guarded_async(server, "textDocument/diagnostic", _empty_report)
+    async def diagnostic(
+        ls: FtscLanguageServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        uri = params.text_document.uri
+        state = ls.state(uri)
+        if uri not in ls.workspace.text_documents:
+            state.version = None  # not open: read from disk each time
+            state.last = None
+        analysis = state.last
+        current = ls.workspace.get_text_document(uri).version
+        for _ in range(3):
+            if analysis is not None and analysis.version == current:
+                break
+            state.version = current
+            analysis = await ls.analysis(uri)
+            current = ls.workspace.get_text_document(uri).version
+        if analysis is None:
+            return _empty_report()
+        if params.previous_result_id is not None and params.previous_result_id == analysis.result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=analysis.result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=analysis.items, result_id=analysis.result_id)
+
+    return server
