@@ -12,7 +12,7 @@ from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.namespace import Namespace, NamespaceError, load_namespace
 from ftsc.diagnostics import Diagnostic, Span, error
 from ftsc.grammar import ast
-from ftsc.grammar.parser import parse
+from ftsc.grammar.parser import ParseResult, parse
 
 _LOADED: dict[tuple[str, int, int], Namespace] = {}
 
@@ -58,10 +58,12 @@ def compile_file(
     path: Path | None,
     namespace: Namespace | None = None,
     adapter: str | StrategyAdapter | None = None,
+    parsed: ParseResult | None = None,
 ) -> CompileResult:
     """Compile a schedule's text; `namespace` (from `--namespace`) wins over `use namespace`, and
-    `adapter` (from `--adapter`: a reference, with the file's options) over `use adapter`."""
-    parsed = parse(text)
+    `adapter` (from `--adapter`: a reference, with the file's options) over `use adapter`. `parsed` may
+    pass in the parse of `text` when the caller already has it (the language server)."""
+    parsed = parsed if parsed is not None else parse(text)
     choice = (
         NamespaceChoice(namespace, None, [])
         if namespace is not None

@@ -43,11 +43,12 @@ def analyze(
 ) -> tuple[CompileResult, list[Diagnostic], list[str]]:
     """Compile `text` with the namespace the association order gives; returns the result and the
     diagnostics to show (the result's, plus a configured namespace that could not be loaded)."""
-    schedule = parse(text).schedule
+    parsed = parse(text)
+    schedule = parsed.schedule
     own_namespace = any(use.path is not None for use in schedule.namespaces)
     association = Association() if own_namespace else associate(path, setting, workspace_root)
     adapter = association.adapter if not schedule.adapters else None
-    result = compile_file(text, path, association.namespace, adapter)
+    result = compile_file(text, path, association.namespace, adapter, parsed=parsed)
     diagnostics = list(result.diagnostics)
     start = Span(0, 0)
     if association.problem is not None:
