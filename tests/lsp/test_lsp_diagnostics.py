@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-import pytest_lsp
+from lsp_support import EXPECTED_ENCODING, NAMESPACE, codes, open_document, published, pull
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
-from ftsc.cli import COMMANDS
+from pytest_lsp import LanguageClient
 
 pytestmark = pytest.mark.asyncio
-
-NAMESPACE = Path(__file__).resolve().parents[2] / "examples" / "namespaces" / "bert-base.json"
-
-if "lsp" in COMMANDS:
-    SERVER = [sys.executable, "-m", "ftsc", "lsp"]
-else:  # until `lsp` is in the command registry: the same CLI module, registered here
-    SERVER = [
-        sys.executable,
-        "-c",
-        "import sys; from ftsc.cli import COMMANDS, main; "
-        "COMMANDS['lsp'] = ('ftsc.cli.lsp', 'language server'); sys.exit(main(['lsp']))",
-    ]
-
-CLIENTS = {"vscode": "visual-studio-code", "neovim": "neovim@v0.11.0"}
-EXPECTED_ENCODING = {"vscode": "utf-16", "neovim": "utf-8"}
 
 # `phase "` is 7 code units; the emoji is 2 UTF-16 units / 4 UTF-8 bytes; then ` head" { thaw `.
 EMOJI_LINE = 'phase "🙂 head" {{ thaw {selector} }}\n'
@@ -39,60 +19,6 @@ TYPO_START = {"utf-16": 7 + 2 + 14, "utf-8": 7 + 4 + 14}
 def schedule(selector: str, namespace: Path | None = NAMESPACE) -> str:
     use = f'use namespace "{namespace.as_posix()}"\n' if namespace is not None else ""
     return "fts 1\n" + use + EMOJI_LINE.format(selector=selector) + "phase rest { thaw rest }\n"
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=SERVER),
-    params=sorted(CLIENTS),
-)
-async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp_path: Path):
-    name = request.param
-    result = await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(CLIENTS[name]),
-            root_uri=tmp_path.as_uri(),
-            initialization_options={"debounceMs": 0},
-        )
-    )
-    lsp_client.ftsc_name = name  # type: ignore[attr-defined]
-    lsp_client.ftsc_encoding = result.capabilities.position_encoding  # type: ignore[attr-defined]
-    yield
-    await lsp_client.shutdown_session()
-
-
-async def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting for the server")
-        await asyncio.sleep(0.01)
-
-
-def open_document(client: LanguageClient, path: Path, text: str, version: int = 1) -> str:
-    path.write_text(text, encoding="utf-8")
-    uri = path.as_uri()
-    client.diagnostics.pop(uri, None)
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "fts", version, text))
-    )
-    return uri
-
-
-async def published(client: LanguageClient, uri: str) -> Sequence[types.Diagnostic]:
-    await wait_for(lambda: uri in client.diagnostics)
-    return client.diagnostics[uri]
-
-
-async def pull(client: LanguageClient, uri: str) -> types.RelatedFullDocumentDiagnosticReport:
-    report = await client.text_document_diagnostic_async(
-        types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri))
-    )
-    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
-    return report
-
-
-def codes(diagnostics: Sequence[types.Diagnostic]) -> list[str]:
-    return sorted(str(d.code) for d in diagnostics)
 
 
 async def test_capabilities(client: LanguageClient) -> None:
