@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "export a model's parameter namespace (meta device, no weights allocated)",
     ),
     "lsp": ("ftsc.cli.lsp", "run the language server (stdio, or --tcp HOST:PORT)"),
+    "upgrade": ("ftsc.cli.upgrade", "bring plan files written by an older ftsc to the current plan version"),
 }
 
 
@@ -51,9 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = next((argument for argument in arguments if not argument.startswith("-")), None)
     args = build_parser(chosen if chosen in COMMANDS else None).parse_args(arguments)
     from ftsc.cli.common import EXIT_ERRORS, EXIT_USAGE, UsageError
+    from ftsc.migrations import notes_on_stderr
 
     try:
-        status: int = importlib.import_module(COMMANDS[args.command][0]).run(args)
+        with notes_on_stderr():  # a plan read in an older version: one `ftsc: note:` line
+            status: int = importlib.import_module(COMMANDS[args.command][0]).run(args)
     except UsageError as exc:
         print(f"ftsc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -7,6 +7,7 @@ import os
 
 from ftsc.compiler.schema import validate_plan_data
 from ftsc.io import JsonFileError, atomic_write_text, read_json
+from ftsc.migrations import MigrationError, upgrade, warn_upgraded
 
 Plan = dict[str, object]
 
@@ -33,12 +34,45 @@ def write_plan(plan: Plan, path: str | os.PathLike[str]) -> None:
 
 
 def read_plan(path: str | os.PathLike[str]) -> Plan:
+    """A plan file, validated. An older plan version is upgraded in memory (the one place this happens
+    on read) with one FormatUpgradedWarning naming `ftsc upgrade`; the file is left as it is."""
+    where = os.fspath(path)
     try:
         data = read_json(path)
     except JsonFileError as exc:
         raise PlanError(str(exc)) from None
-    problems = validate_plan_data(data)
+    try:
+        plan, steps = upgrade("plan", data)
+    except MigrationError as exc:
+        raise PlanError(f"{where}: {exc}") from None
+    if steps:
+        warn_upgraded(where, steps)
+    problems = validate_plan_data(plan)
     if problems:
-        raise PlanError(f"{os.fspath(path)}: not a valid plan: " + "; ".join(problems[:3]))
-    assert isinstance(data, dict)
-    return data
+        raise PlanError(f"{where}: not a valid plan: " + "; ".join(problems[:3]))
+    return plan
+
+
+def plan_fingerprint(plan: Plan) -> str:
+    """`sha256:` + hex SHA-256 of what the plan makes the runtime do: namespace, settings and phases.
+
+    Where the plan came from (ftsc version, source path and hash, phase source lines) does not count, so
+    recompiling an unchanged schedule elsewhere gives the same fingerprint; checkpoints record it to refuse
+    resuming under another plan.
+    """
+    import hashlib  # here, not at module level: its OpenSSL binding is slow to load
+
+    namespace = plan.get("namespace")
+    phases = plan.get("phases")
+    essence = {
+        "namespace": namespace.get("fingerprint") if isinstance(namespace, dict) else None,
+        "settings": plan.get("settings"),
+        "phases": [
+            {key: value for key, value in phase.items() if key != "line"}
+            for phase in (phases if isinstance(phases, list) else [])
+            if isinstance(phase, dict)
+        ],
+        "frozen": plan.get("frozen"),
+    }
+    text = json.dumps(essence, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
