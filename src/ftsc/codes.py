@@ -1,7 +1,8 @@
 """The stable diagnostic codes: tools, tests and editors rely on them.
 
 E0xx-E4xx belong to the `.fts` language (spans in a `.fts` file); W501-E515 to `ftsc import-fts`, whose
-spans point into an FTS YAML schedule.
+spans point into an FTS YAML schedule; E601-E603 to versioned formats (plan files, checkpoint state),
+raised by `ftsc.migrations`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ CODES: dict[str, Code] = {
         Code("E304", _E, "constructor arguments do not fit the class's signature"),
         Code("W305", _W, "lr scheduler outside the tested set"),
         Code("E306", _E, "`ReduceLROnPlateau` without a `monitor`"),
+        Code("E307", _E, "lr scheduler cannot continue across phase transitions"),
         Code("E401", _E, "namespace file missing, unreadable or invalid"),
         Code("E402", _E, "unknown adapter, or adapter options it does not accept"),
         Code("E403", _E, "flat-parameter FSDP unit split across phases"),
@@ -76,4 +78,15 @@ FTS_CODES: dict[str, Code] = {
     )
 }
 
+# Versioned formats (docs/formats.md): why a plan file or checkpoint state cannot be upgraded.
+FORMAT_CODES: dict[str, Code] = {
+    code.code: code
+    for code in (
+        Code("E601", _E, "written by a newer ftsc"),
+        Code("E602", _E, "format version missing, malformed or too old to upgrade"),
+        Code("E603", _E, "data does not have the layout its format version says"),
+    )
+}
+
 CODES.update(FTS_CODES)
+CODES.update(FORMAT_CODES)

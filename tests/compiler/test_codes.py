@@ -8,6 +8,7 @@ import pytest
 
 from ftsc.adapters import StrategyAdapter
 from ftsc.codes import CODES
+from ftsc.compiler import optim
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.files import compile_file
 from ftsc.compiler.namespace import Namespace
@@ -283,6 +284,46 @@ def test_e306_reduce_on_plateau_needs_a_monitor(namespace: Namespace) -> None:
     assert diagnostic.span == at(text, "ReduceLROnPlateau(patience = 1)")
     fixed = text.replace("patience = 1)", 'patience = 1)\n lr_scheduler_config = { monitor = "val_loss" }')
     assert not [d for d in run(fixed, namespace).diagnostics if d.code == "E306"]
+
+
+def test_e307_scheduler_the_runtime_cannot_carry(
+    namespace: Namespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The runtime carries every scheduler of torch 2.13; one dropped from its table plays a class a later torch adds.
+    monkeypatch.setattr(optim, "RUNTIME_LR_SCHEDULERS", optim.RUNTIME_LR_SCHEDULERS - {"CyclicLR"})
+    cyclic = "CyclicLR(base_lr = 0.001, max_lr = 0.01)"
+    text = f"phase a {{ thaw head.* }}\nphase b {{ thaw rest\n lr_scheduler = {cyclic} }}\n"
+    diagnostic = single(run(text, namespace), "E307")
+    assert diagnostic.span == at(text, "CyclicLR")
+    assert diagnostic.message.startswith("`CyclicLR` cannot continue across phase transitions")
+    assert "`OneCycleLR`" in diagnostic.message  # the way out: the schedulers the runtime carries
+    untested = f"defaults {{ allow_untested = true\n lr_scheduler = {cyclic} }}\nphase a {{ thaw head.* }}\nphase b {{ thaw rest }}\n"
+    assert single(run(untested, namespace), "E307").span == at(untested, "CyclicLR")  # not silenced
+    nested = text.replace(
+        cyclic, f"SequentialLR(schedulers = [StepLR(step_size = 1), {cyclic}], milestones = [2])"
+    )
+    assert single(run(nested, namespace), "E307").span == at(nested, "CyclicLR")
+
+
+def test_schedulers_inside_a_sequential_lr_are_checked_as_schedulers(namespace: Namespace) -> None:
+    inner = "[LinearLR(total_iters = 2), StepLr(step_size = 1), ReduceLROnPlateau(), 0.5, ExponentialLR()]"
+    text = f"phase a {{ thaw head.* }}\nphase b {{ thaw rest\n lr_scheduler = SequentialLR(schedulers = {inner}, milestones = [1, 2, 3, 4]) }}\n"
+    result = run(text, namespace)
+    found = [(d.code, d.span) for d in result.diagnostics if d.code != "W305"]
+    assert found == [
+        ("E303", at(text, "StepLr")),
+        ("E304", at(text, "ReduceLROnPlateau")),
+        ("E304", at(text, "0.5")),
+        ("E304", at(text, "ExponentialLR")),
+    ]
+    messages = [d.message for d in result.diagnostics]
+    assert any("did you mean `StepLR`" in m for m in messages)
+    assert any("cannot step `ReduceLROnPlateau`, which needs a metric" in m for m in messages)
+    fixed = text.replace("StepLr", "StepLR").replace(
+        "ReduceLROnPlateau(), 0.5, ExponentialLR()", "ExponentialLR(gamma = 0.5)"
+    )
+    fixed = fixed.replace("[1, 2, 3, 4]", "[1, 2]")
+    assert [d.code for d in run(fixed, namespace).diagnostics] == ["W305"]
 
 
 def test_e401_missing_namespace_file(tmp_path: Path) -> None:

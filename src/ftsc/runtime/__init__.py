@@ -1,0 +1,30 @@
+"""The runtime: Lightning callbacks that execute a compiled plan (imports torch and lightning).
+
+`FinetuningScheduler` executes the plan; `FTSEarlyStopping` and `FTSCheckpoint` are its phase-aware
+companions (added automatically when the plan needs them); every stateful part speaks `Stateful`.
+"""
+
+from ftsc.runtime.callback import FinetuningScheduler, Transition
+from ftsc.runtime.checkpoint import FTSCheckpoint
+from ftsc.runtime.early_stopping import FTSEarlyStopping
+from ftsc.runtime.errors import (
+    FtscRuntimeError,
+    NamespaceMismatchError,
+    PlanMismatchError,
+    RuntimeConfigError,
+    ScheduleCompileError,
+)
+from ftsc.runtime.state import Stateful
+
+__all__ = [
+    "FTSCheckpoint",
+    "FTSEarlyStopping",
+    "FinetuningScheduler",
+    "FtscRuntimeError",
+    "NamespaceMismatchError",
+    "PlanMismatchError",
+    "RuntimeConfigError",
+    "ScheduleCompileError",
+    "Stateful",
+    "Transition",
+]

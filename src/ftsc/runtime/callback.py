@@ -1,0 +1,511 @@
+"""`FinetuningScheduler`: the Lightning callback that executes a plan, phase by phase.
+
+The plan is the contract: the callback thaws what it lists, when it says, with the lrs it gives. Order of
+work in a fit (why each step sits where it does):
+
+- `setup`: load the plan (or compile the `.fts` schedule against the live model), pick the strategy adapter,
+  add `FTSEarlyStopping` / `FTSCheckpoint` when the plan needs them. Nothing is frozen yet.
+- `on_fit_start` (after `configure_model`, the strategy's wrapping and `configure_optimizers`): check the
+  model against the plan's namespace, agree on the plan across ranks, freeze everything, thaw phase 0 (or
+  every phase up to a resumed depth), make the optimizer's groups match, re-wrap DDP.
+- `on_train_epoch_start`: move to the next phase when its epoch comes or early stopping ends the phase.
+- `state_dict` / `load_state_dict`: the depth, group layout and plan fingerprint, versioned; a checkpoint of
+  another plan is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ftsc.adapters.base import StrategyAdapter
+from ftsc.adapters.registry import adapter_for_strategy
+from ftsc.compiler.plan import plan_fingerprint
+from ftsc.migrations import upgrade
+from ftsc.runtime import distributed, transitions
+from ftsc.runtime.checkpoint import FTSCheckpoint
+from ftsc.runtime.early_stopping import FTSEarlyStopping
+from ftsc.runtime.errors import NamespaceMismatchError, PlanMismatchError, RuntimeConfigError
+from ftsc.runtime.names import canonical_parameters, mismatch_report, names_fingerprint
+from ftsc.runtime.plan_source import PlanSource, compile_for_module, load_plan
+from ftsc.runtime.plan_view import Options, PhaseSpec, last_depth, options_of, phases_of
+from ftsc.runtime.state import GroupRecord, SchedulerState
+
+log = logging.getLogger("ftsc.runtime")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One phase start, for progress displays and summaries."""
+
+    epoch: int
+    depth: int
+    name: str | None
+    thawed: int  # parameter tensors trainable after the transition
+    lrs: tuple[float, ...]  # the optimizer's group lrs after the transition
+
+
+class FinetuningScheduler(Callback):
+    """Execute a compiled phase plan (`plan=`: a plan file or dict) or a `.fts` schedule compiled at setup
+    against the live model (`schedule=`); exactly one of the two.
+
+    The other arguments are the `defaults { }` settings of the schedule language; each one given here wins
+    over the plan's value (None: the plan's). `custom_strategy_adapters` / `strategy_adapter_cfg` choose and
+    configure the strategy adapter as in Fine-Tuning Scheduler. `allow_plan_change=True` resumes a checkpoint
+    written under another plan (with a warning) instead of refusing it.
+    """
+
+    def __init__(
+        self,
+        plan: PlanSource | None = None,
+        schedule: str | os.PathLike[str] | None = None,
+        *,
+        lr: float | None = None,
+        restore_best: bool | None = None,
+        epoch_transitions_only: bool | None = None,
+        max_depth: int | None = None,
+        enforce_phase0_params: bool | None = None,
+        apply_lambdas_new_pgs: bool | None = None,
+        frozen_bn_track_running_stats: bool | None = None,
+        allow_untested: bool | None = None,
+        optimizer: Mapping[str, Any] | None = None,
+        lr_scheduler: Mapping[str, Any] | None = None,
+        early_stopping: Mapping[str, Any] | None = None,
+        checkpoint: Mapping[str, Any] | None = None,
+        custom_strategy_adapters: Mapping[str, str] | None = None,
+        strategy_adapter_cfg: Mapping[str, Any] | None = None,
+        allow_plan_change: bool = False,
+    ) -> None:
+        if (plan is None) == (schedule is None):
+            raise RuntimeConfigError(
+                "FinetuningScheduler takes a plan (plan=PATH or dict, from `ftsc compile`) or a schedule "
+                "(schedule=PATH.fts), exactly one of the two"
+            )
+        self.plan_source = plan
+        self.schedule_path = schedule
+        self.overrides: dict[str, Any] = {
+            "lr": lr,
+            "restore_best": restore_best,
+            "epoch_transitions_only": epoch_transitions_only,
+            "max_depth": max_depth,
+            "enforce_phase0_params": enforce_phase0_params,
+            "apply_lambdas_new_pgs": apply_lambdas_new_pgs,
+            "frozen_bn_track_running_stats": frozen_bn_track_running_stats,
+            "allow_untested": allow_untested,
+            "optimizer": optimizer,
+            "lr_scheduler": lr_scheduler,
+            "early_stopping": early_stopping,
+            "checkpoint": checkpoint,
+        }
+        self.custom_strategy_adapters = custom_strategy_adapters
+        self.strategy_adapter_cfg = strategy_adapter_cfg
+        self.allow_plan_change = allow_plan_change
+        self.plan: dict[str, Any] | None = None
+        self.phases: list[PhaseSpec] = []
+        self.options: Options | None = None
+        self.fingerprint = ""
+        self.adapter: StrategyAdapter | None = None
+        self.depth = 0
+        self.groups: list[GroupRecord] = []
+        self.optimizer_phase = 0
+        self.scheduler_phase = 0
+        self.history: list[Transition] = []
+        self._resumed: SchedulerState | None = (
+            None  # loaded before the optimizer exists: applied at fit start
+        )
+        self._fit_started = False
+        self._trainer: pl.Trainer | None = None
+
+    # --- properties
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def last_depth(self) -> int:
+        assert self.options is not None
+        return last_depth(self.phases, self.options)
+
+    @property
+    def final_phase(self) -> bool:
+        return self.depth >= self.last_depth
+
+    def _opts(self) -> Options:
+        if self.options is None:
+            raise RuntimeConfigError("FinetuningScheduler is used before Trainer.fit set it up")
+        return self.options
+
+    # --- setup
+    # -------------------------------------------------------------------------------------------------
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if stage != "fit":
+            return
+        self._trainer = trainer
+        if self.plan is None:
+            self._set_plan(self._load_or_compile(pl_module))
+        self.adapter = self._make_adapter(trainer)
+        self.adapter.connect(self)
+        distributed.check_ddp_options(trainer.strategy)
+        self._install_callbacks(trainer)
+        assert self.plan is not None
+        self.adapter.on_setup(trainer, pl_module, self.plan)
+
+    def _load_or_compile(self, pl_module: pl.LightningModule) -> dict[str, Any]:
+        if self.plan_source is not None:
+            return load_plan(self.plan_source)
+        assert self.schedule_path is not None
+        if not any(True for _ in pl_module.parameters()):
+            raise RuntimeConfigError(
+                f"{self.schedule_path}: the model has no parameters at setup (built in `configure_model`?), "
+                f"so the "
+                "schedule cannot be compiled against it; compile a plan with `ftsc compile` against an "
+                "exported "
+                "namespace and pass plan=PATH"
+            )
+        return compile_for_module(self.schedule_path, pl_module, None)
+
+    def _set_plan(self, plan: dict[str, Any]) -> None:
+        self.plan = plan
+        self.phases = phases_of(plan)
+        self.options = options_of(plan, self.overrides)
+        self.fingerprint = plan_fingerprint(plan)
+
+    def _make_adapter(self, trainer: pl.Trainer) -> StrategyAdapter:
+        assert self.plan is not None
+        flag = distributed.strategy_flag(trainer.strategy)
+        config = self.strategy_adapter_cfg
+        namespace = self.plan["namespace"]
+        adapter = adapter_for_strategy(flag, self.custom_strategy_adapters, config)
+        if config is None and namespace["adapter"] == adapter.reference and namespace["adapter_options"]:
+            adapter = adapter_for_strategy(flag, self.custom_strategy_adapters, namespace["adapter_options"])
+        return adapter
+
+    def _install_callbacks(self, trainer: pl.Trainer) -> None:
+        """Add the early-stopping and checkpoint callbacks the plan needs (configured from its settings)."""
+        options = self._opts()
+        stopping = self.early_stopping_callback(trainer)
+        if not options.epoch_transitions_only and stopping is None:
+            plain = [c for c in trainer.callbacks if isinstance(c, EarlyStopping)]  # type: ignore[attr-defined]
+            if plain:
+                raise RuntimeConfigError(
+                    "the trainer has a plain EarlyStopping callback, which would end training in the first "
+                    "phase; use ftsc.runtime.FTSEarlyStopping (same arguments) or set epoch_transitions_only"
+                )
+            stopping = FTSEarlyStopping(**dict(options.early_stopping or {"monitor": "val_loss"}))
+            trainer.callbacks.append(stopping)  # type: ignore[attr-defined]
+        if options.restore_best or options.checkpoint is not None:
+            self._install_checkpoint(trainer, stopping)
+
+    def _install_checkpoint(self, trainer: pl.Trainer, stopping: FTSEarlyStopping | None) -> None:
+        """Use the trainer's monitored checkpoint callback, or add an `FTSCheckpoint` (replacing only the
+        unconfigured one Lightning adds by default; a user's own checkpoint callbacks are kept)."""
+        options = self._opts()
+        callbacks: list[Callback] = trainer.callbacks  # type: ignore[attr-defined]
+        checkpoint = self.checkpoint_callback(trainer)
+        if checkpoint is None or (
+            options.checkpoint is not None and not isinstance(checkpoint, FTSCheckpoint)
+        ):
+            monitor = stopping.monitor if stopping is not None else "val_loss"
+            checkpoint = FTSCheckpoint(**dict(options.checkpoint or {"monitor": monitor, "save_top_k": 1}))
+            callbacks[:] = [c for c in callbacks if not _lightning_default_checkpoint(c)] + [checkpoint]
+        if options.restore_best and (not checkpoint.monitor or checkpoint.save_top_k == 0):
+            raise RuntimeConfigError(
+                "restore_best needs a checkpoint callback with a monitored metric and save_top_k != 0; set "
+                '`checkpoint = { monitor = "val_loss" }` in the schedule\'s defaults, or restore_best = false'
+            )
+
+    # --- the start of the fit
+    # --------------------------------------------------------------------------------
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        options = self._opts()
+        if len(trainer.optimizers) != 1:
+            raise RuntimeConfigError(
+                f"FinetuningScheduler needs exactly one optimizer from configure_optimizers "
+                f"(found {len(trainer.optimizers)})"
+            )
+        parameters = canonical_parameters(pl_module)
+        self._check_namespace(list(parameters))
+        distributed.agree_on_plan(trainer, self.fingerprint)
+        resumed = self._resumed
+        self.depth = resumed.depth if resumed is not None else 0
+        freeze(pl_module, options.frozen_bn_track_running_stats)
+        for index in range(self.depth + 1):
+            self._thaw(pl_module, parameters, self.phases[index])
+        if resumed is not None:
+            self._rebuild(trainer, pl_module, self.depth)
+            self._resumed = None
+        else:
+            self.groups = transitions.start(trainer, pl_module, parameters, self.phases[0], options)
+        distributed.rewrap_ddp(trainer)
+        self._fit_started = True
+        self._phase_started(trainer)
+        log.info("ftsc: %s", self._describe(trainer, pl_module))
+
+    def _check_namespace(self, live: list[str]) -> None:
+        assert self.plan is not None
+        namespace = self.plan["namespace"]
+        if names_fingerprint(live) == namespace["fingerprint"]:
+            return
+        expected = [name for phase in self.phases for name in phase.params] + list(self.plan["frozen"])
+        if set(expected) == set(live) and len(live) == namespace["size"]:
+            log.debug(
+                "ftsc: the model lists the plan's parameters in another order; the plan applies unchanged"
+            )
+            return
+        where = (
+            f" ({self.schedule_path or self.plan_source})"
+            if isinstance(self.plan_source, (str, os.PathLike))
+            else ""
+        )
+        raise NamespaceMismatchError(
+            f"the model does not fit the plan{where}: {mismatch_report(expected, live)}; recompile the "
+            f"schedule "
+            "against this model (`ftsc namespace export`, then `ftsc compile`)"
+        )
+
+    def _thaw(self, module: nn.Module, parameters: Mapping[str, nn.Parameter], phase: PhaseSpec) -> None:
+        thawed = thaw(module, parameters, phase.params, self._opts().frozen_bn_track_running_stats)
+        if self.adapter is not None:
+            self.adapter.on_phase_start(phase.index, phase.params)
+        log.debug("ftsc: %s thawed %d parameter tensors", phase.label, thawed)
+
+    # --- transitions
+    # -----------------------------------------------------------------------------------------
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.depth >= self.last_depth:
+            return
+        if self._should_transition(trainer):
+            self._advance(trainer, pl_module)
+
+    def _should_transition(self, trainer: pl.Trainer) -> bool:
+        phase = self.phases[self.depth]
+        by_epoch = 0 <= phase.max_transition_epoch <= trainer.current_epoch
+        if self._opts().epoch_transitions_only:
+            return by_epoch
+        stopping = self.early_stopping_callback(trainer)
+        complete = stopping is not None and stopping.phase_complete
+        return distributed.any_rank(trainer, complete) or by_epoch
+
+    def _advance(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        options = self._opts()
+        target = self.phases[self.depth + 1]
+        parameters = canonical_parameters(pl_module)
+        lr_state = transitions.lr_state(trainer)
+        if options.restore_best:
+            self._restore_best(trainer, pl_module)
+            transitions.restore_lr_state(trainer, lr_state)
+        self._thaw(pl_module, parameters, target)
+        self.groups = transitions.add_phase(
+            trainer, pl_module, parameters, target, options, self.phases, self.groups
+        )
+        self._note_reinit(target, options)
+        self.depth = target.index
+        distributed.rewrap_ddp(trainer)
+        self._phase_started(trainer)
+        log.info("ftsc: %s", self._describe(trainer, pl_module))
+
+    def _note_reinit(self, phase: PhaseSpec, options: Options) -> None:
+        if phase.optimizer is not None or options.optimizer is not None:
+            self.optimizer_phase = phase.index
+        if phase.lr_scheduler is not None or options.lr_scheduler is not None:
+            self.scheduler_phase = phase.index
+
+    def _phase_started(self, trainer: pl.Trainer) -> None:
+        stopping = self.early_stopping_callback(trainer)
+        if stopping is not None:
+            stopping.start_phase(final=self.final_phase)
+        checkpoint = self.checkpoint_callback(trainer)
+        if isinstance(checkpoint, FTSCheckpoint):
+            checkpoint.note_depth(self.depth)
+        optimizer = trainer.optimizers[0]
+        thawed = sum(1 for p in trainer.lightning_module.parameters() if p.requires_grad)
+        lrs = tuple(float(group["lr"]) for group in optimizer.param_groups)
+        self.history.append(
+            Transition(trainer.current_epoch, self.depth, self.phases[self.depth].name, thawed, lrs)
+        )
+
+    def _describe(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> str:
+        record = self.history[-1]
+        phase = self.phases[record.depth]
+        lrs = ", ".join(f"{lr:.3g}" for lr in record.lrs)
+        return (
+            f"epoch {record.epoch}: {phase.label} of {len(self.phases)} — {record.thawed} trainable "
+            f"parameter "
+            f"tensors, {len(record.lrs)} optimizer groups (lr {lrs})"
+        )
+
+    # --- restoring
+    # ---------------------------------------------------------------------------------------------
+
+    def _restore_best(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Load the best checkpoint so far into the model, optimizer and lr schedulers before the next phase;
+        a best checkpoint from an earlier phase first gets that phase's optimizer layout back."""
+        checkpoint = self.checkpoint_callback(trainer)
+        path = getattr(checkpoint, "best_model_path", "")
+        if not path:
+            log.warning(
+                "ftsc: restore_best is on but no best checkpoint was saved yet; continuing without it"
+            )
+            return
+        best_depth = checkpoint.best_depth if isinstance(checkpoint, FTSCheckpoint) else self._depth_in(path)
+        if best_depth != self.depth:
+            self._rebuild(trainer, pl_module, best_depth)
+        transitions.load_checkpoint(trainer, path)
+        parameters = canonical_parameters(pl_module)
+        for index in range(best_depth + 1, self.depth + 1):
+            self.groups = transitions.add_phase(
+                trainer, pl_module, parameters, self.phases[index], self._opts(), self.phases, self.groups
+            )
+            self._note_reinit(self.phases[index], self._opts())
+
+    def _depth_in(self, path: str) -> int:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+        state = data.get("callbacks", {}).get(self.state_key)
+        if not isinstance(state, dict):
+            raise PlanMismatchError(
+                f"{path} holds no FinetuningScheduler state; cannot tell which phase it is from"
+            )
+        return SchedulerState.from_dict(upgrade("checkpoint", state)[0]).depth
+
+    def _rebuild(self, trainer: pl.Trainer, pl_module: pl.LightningModule, depth: int) -> None:
+        """Give the optimizer and lr schedulers the layout they had at `depth` (fresh from
+        `configure_optimizers`, phase 0 enforced, each later phase replayed), ready for a checkpoint's
+        state."""
+        options = self._opts()
+        parameters = canonical_parameters(pl_module)
+        if self._fit_started:
+            trainer.strategy.setup_optimizers(trainer)
+        self.groups = transitions.start(trainer, pl_module, parameters, self.phases[0], options)
+        self.optimizer_phase = self.scheduler_phase = 0
+        for index in range(1, depth + 1):
+            phase = self.phases[index]
+            self.groups = transitions.add_phase(
+                trainer, pl_module, parameters, phase, options, self.phases, self.groups
+            )
+            self._note_reinit(phase, options)
+
+    # --- state
+    # -----------------------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        if self.plan is None:
+            return {}
+        assert self.plan is not None
+        state = SchedulerState(
+            plan_fingerprint=self.fingerprint,
+            namespace_fingerprint=str(self.plan["namespace"]["fingerprint"]),
+            depth=self.depth,
+            groups=list(self.groups),
+            optimizer_phase=self.optimizer_phase,
+            scheduler_phase=self.scheduler_phase,
+            adapter=self.adapter.state_dict() if self.adapter is not None else {},
+        )
+        return state.to_dict()
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if not state_dict:
+            return
+        upgraded, _ = upgrade("checkpoint", state_dict)
+        state = SchedulerState.from_dict(upgraded)
+        if self.plan is not None and state.plan_fingerprint != self.fingerprint:
+            message = (
+                f"the checkpoint was written under another plan ({state.plan_fingerprint}, this run: "
+                f"{self.fingerprint})"
+            )
+            if not self.allow_plan_change:
+                raise PlanMismatchError(
+                    message + "; resume with the plan it was written under, or pass "
+                    "FinetuningScheduler(allow_plan_change=True) to continue under this one"
+                )
+            log.warning("ftsc: %s; continuing under this plan (allow_plan_change=True)", message)
+        if state.depth >= len(self.phases) and self.phases:
+            raise PlanMismatchError(
+                f"the checkpoint is at phase {state.depth} but the plan has {len(self.phases)} phases"
+            )
+        if self.adapter is not None:
+            self.adapter.load_state_dict(state.adapter)
+        if self._fit_started:  # sharded strategies restore callbacks after on_fit_start
+            self._resume_now(state)
+        else:
+            self._resumed = state
+
+    def _resume_now(self, state: SchedulerState) -> None:
+        trainer = self._current_trainer()
+        pl_module = trainer.lightning_module
+        parameters = canonical_parameters(pl_module)
+        for index in range(self.depth + 1, state.depth + 1):
+            self._thaw(pl_module, parameters, self.phases[index])
+        self.depth = state.depth
+        self._rebuild(trainer, pl_module, state.depth)
+        distributed.rewrap_ddp(trainer)
+        self._phase_started(trainer)
+
+    def _current_trainer(self) -> pl.Trainer:
+        if self._trainer is None:
+            raise RuntimeConfigError("FinetuningScheduler state was loaded outside a fit")
+        return self._trainer
+
+    # --- finding the companion callbacks ------------------------------------------------------------------
+
+    @staticmethod
+    def early_stopping_callback(trainer: pl.Trainer) -> FTSEarlyStopping | None:
+        found = [c for c in trainer.callbacks if isinstance(c, FTSEarlyStopping)]  # type: ignore[attr-defined]
+        return found[0] if found else None
+
+    @staticmethod
+    def checkpoint_callback(trainer: pl.Trainer) -> ModelCheckpoint | None:
+        """The checkpoint callback `restore_best` uses: an `FTSCheckpoint`, else the first monitored one."""
+        callbacks = [c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)]  # type: ignore[attr-defined]
+        ours = [c for c in callbacks if isinstance(c, FTSCheckpoint)]
+        monitored = [c for c in callbacks if c.monitor]
+        return (ours or monitored or [None])[0]
+
+
+def _lightning_default_checkpoint(callback: Callback) -> bool:
+    """The `ModelCheckpoint()` Lightning adds when the user gave none: plain, unconfigured."""
+    return (
+        type(callback) is ModelCheckpoint
+        and callback.monitor is None
+        and callback.dirpath is None
+        and callback.filename is None
+        and callback.save_top_k == 1
+        and not callback.save_last
+    )
+
+
+def freeze(module: nn.Module, track_running_stats: bool) -> None:
+    """Every parameter frozen; BatchNorm layers stop tracking statistics unless `track_running_stats`."""
+    for submodule in module.modules():
+        if isinstance(submodule, _BatchNorm):
+            submodule.track_running_stats = track_running_stats
+    for parameter in module.parameters():
+        parameter.requires_grad_(False)
+
+
+def thaw(
+    module: nn.Module,
+    parameters: Mapping[str, nn.Parameter],
+    names: tuple[str, ...],
+    track_running_stats: bool,
+) -> int:
+    """Thaw `names`; a BatchNorm layer whose parameters thaw tracks statistics again. Returns the count."""
+    targets = {id(parameters[name]) for name in names}
+    for parameter in (parameters[name] for name in names):
+        parameter.requires_grad_(True)
+    if not track_running_stats:
+        for submodule in module.modules():
+            if isinstance(submodule, _BatchNorm) and any(
+                id(p) in targets for p in submodule.parameters(recurse=False)
+            ):
+                submodule.track_running_stats = True
+    return len(targets)

@@ -1,0 +1,83 @@
+"""Where the run's plan comes from: a plan file or dict (validated, older versions upgraded), or a `.fts`
+schedule compiled at setup against the live model with the same compiler and diagnostics as `ftsc check`."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from ftsc.adapters.base import StrategyAdapter
+from ftsc.cli.report import FileReport, render
+from ftsc.compiler.files import compile_file
+from ftsc.compiler.namespace import ModuleInfo, Namespace, ParameterInfo
+from ftsc.compiler.plan import PlanError, read_plan
+from ftsc.compiler.schema import validate_plan_data
+from ftsc.diagnostics import SourceText
+from ftsc.migrations import MigrationError, upgrade
+from ftsc.runtime.errors import RuntimeConfigError, ScheduleCompileError
+from ftsc.runtime.names import canonical_name
+
+PlanSource = str | os.PathLike[str] | Mapping[str, Any]
+
+
+def load_plan(plan: PlanSource) -> dict[str, Any]:
+    """The plan from a path or a dict, checked against the plan schema."""
+    if isinstance(plan, Mapping):
+        try:
+            data, _ = upgrade("plan", copy.deepcopy(dict(plan)))
+        except MigrationError as exc:
+            raise RuntimeConfigError(f"the plan passed to FinetuningScheduler: {exc}") from None
+        problems = validate_plan_data(data)
+        if problems:
+            raise RuntimeConfigError(
+                "the plan passed to FinetuningScheduler is not valid: "
+                + "; ".join(problems[:3])
+                + "; compile it again with `ftsc compile`"
+            )
+        return dict(data)
+    try:
+        return dict(read_plan(plan))
+    except PlanError as exc:
+        raise RuntimeConfigError(str(exc)) from None
+
+
+def compile_for_module(
+    schedule: str | os.PathLike[str], module: nn.Module, adapter: StrategyAdapter | None = None
+) -> dict[str, Any]:
+    """Compile `schedule` against `module`'s parameters (canonical names; `adapter` None: the schedule's own
+    `use adapter`); raise
+    `ScheduleCompileError` listing every error with its location, as `ftsc check` prints them."""
+    path = Path(schedule)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuntimeConfigError(f"{path}: cannot read the schedule ({exc})") from None
+    namespace = live_namespace(module)
+    result = compile_file(text, path, namespace=namespace, adapter=adapter)
+    if result.has_errors or result.plan is None:
+        report = render([FileReport(SourceText(text, str(path)), tuple(result.diagnostics))], "human")
+        raise ScheduleCompileError(
+            f"{path} does not compile against the model's {len(namespace.names)} parameters:\n{report}"
+        )
+    return dict(result.plan)
+
+
+def live_namespace(module: nn.Module) -> Namespace:
+    """The model's namespace in canonical names (wrapper segments removed): what plans are compiled
+    against."""
+    raw = Namespace.from_module(module)
+    if all(canonical_name(name) == name for name in raw.names):
+        return raw
+    return Namespace(
+        [ParameterInfo(canonical_name(p.name), p.shape, p.dtype, p.requires_grad) for p in raw.parameters],
+        model=raw.model,
+        modules=list(
+            {canonical_name(m.name): ModuleInfo(canonical_name(m.name), m.type) for m in raw.modules}.values()
+        ),
+        aliases={canonical_name(a): canonical_name(t) for a, t in raw.aliases.items()},
+    )
