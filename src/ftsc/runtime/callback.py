@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
@@ -123,6 +124,7 @@ class FinetuningScheduler(Callback):
             None  # loaded before the optimizer exists: applied at fit start
         )
         self._fit_started = False
+        self._awaiting_resume = False  # a sharded strategy may still load a checkpoint (see below)
         self._trainer: pl.Trainer | None = None
 
     # --- properties
@@ -154,6 +156,8 @@ class FinetuningScheduler(Callback):
         self.adapter = self._make_adapter(trainer)
         self.adapter.connect(self)
         distributed.check_ddp_options(trainer.strategy)
+        if trainer.strategy.restore_checkpoint_after_setup:
+            self._intercept_sharded_resume(trainer.strategy)
         self._install_callbacks(trainer)
         assert self.plan is not None
         self.adapter.on_setup(trainer, pl_module, self.plan)
@@ -245,10 +249,50 @@ class FinetuningScheduler(Callback):
             self._resumed = None
         else:
             self.groups = transitions.start(trainer, pl_module, parameters, self.phases[0], options)
+            self._check_init_pg_lrs(pl_module)
         distributed.rewrap_ddp(trainer)
         self._fit_started = True
+        self._awaiting_resume = trainer.strategy.restore_checkpoint_after_setup
         self._phase_started(trainer)
         log.info("ftsc: %s", self._describe(trainer, pl_module))
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._awaiting_resume = False  # any resume has happened by now
+
+    def _intercept_sharded_resume(self, strategy: Any) -> None:
+        """FSDP and ModelParallel restore a checkpoint after `on_fit_start`, and load its optimizer state
+        into the optimizer as it is *before* restoring callbacks — silently dropping the state of the groups
+        it lacks. Their `load_checkpoint` is wrapped so the callback builds the checkpoint's group layout
+        (read from the checkpoint's metadata) first."""
+        if getattr(strategy.load_checkpoint, "ftsc_wrapped", False):
+            return
+        load = strategy.load_checkpoint
+
+        def load_checkpoint(checkpoint_path: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._awaiting_resume:
+                self._awaiting_resume = False
+                saved = read_callback_state(str(checkpoint_path), self.state_key)
+                if saved is not None:
+                    state = self._accepted(saved)
+                    if state.depth != self.depth or state.groups != self.groups:
+                        self._resume_now(state)
+            return load(checkpoint_path, *args, **kwargs)
+
+        load_checkpoint.ftsc_wrapped = True  # type: ignore[attr-defined]
+        strategy.load_checkpoint = load_checkpoint
+
+    def _check_init_pg_lrs(self, pl_module: pl.LightningModule) -> None:
+        """`init_pg_lrs` gives one lr per group the optimizer has at its phase: known now (phase 0's groups,
+        then one group per phase, two with `no_decay`), so a wrong length stops the run before training."""
+        per_phase = 2 if transitions.no_decay_names(pl_module) else 1
+        for phase in self.phases[1:]:
+            expected = len(self.groups) + per_phase * phase.index
+            if phase.init_pg_lrs is not None and len(phase.init_pg_lrs) != expected:
+                raise RuntimeConfigError(
+                    f"{phase.label}: `init_pg_lrs` gives {len(phase.init_pg_lrs)} lrs, and the optimizer "
+                    f"will have {expected} parameter groups there (phase 0's {len(self.groups)}, then "
+                    f"{per_phase} per phase); give one lr per group"
+                )
 
     def _check_namespace(self, live: list[str]) -> None:
         assert self.plan is not None
@@ -369,9 +413,8 @@ class FinetuningScheduler(Callback):
             self._note_reinit(self.phases[index], self._opts())
 
     def _depth_in(self, path: str) -> int:
-        data = torch.load(path, map_location="cpu", weights_only=False)
-        state = data.get("callbacks", {}).get(self.state_key)
-        if not isinstance(state, dict):
+        state = read_callback_state(path, self.state_key)
+        if state is None:
             raise PlanMismatchError(
                 f"{path} holds no FinetuningScheduler state; cannot tell which phase it is from"
             )
@@ -415,6 +458,22 @@ class FinetuningScheduler(Callback):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if not state_dict:
             return
+        state = self._accepted(state_dict)
+        if self.adapter is not None:
+            self.adapter.load_state_dict(state.adapter)
+        if not self._fit_started:
+            self._resumed = state
+        elif state.depth != self.depth or state.groups != self.groups:
+            # a sharded strategy restored callbacks after on_fit_start without the layout built from it there
+            log.warning(
+                "ftsc: the optimizer layout of the checkpoint (phase %d) is rebuilt after its state was "
+                "loaded; the state of groups added now starts afresh",
+                state.depth,
+            )
+            self._resume_now(state)
+
+    def _accepted(self, state_dict: dict[str, Any]) -> SchedulerState:
+        """The saved state, upgraded to the current version, if it belongs to this plan (or may)."""
         upgraded, _ = upgrade("checkpoint", state_dict)
         state = SchedulerState.from_dict(upgraded)
         if self.plan is not None and state.plan_fingerprint != self.fingerprint:
@@ -432,12 +491,7 @@ class FinetuningScheduler(Callback):
             raise PlanMismatchError(
                 f"the checkpoint is at phase {state.depth} but the plan has {len(self.phases)} phases"
             )
-        if self.adapter is not None:
-            self.adapter.load_state_dict(state.adapter)
-        if self._fit_started:  # sharded strategies restore callbacks after on_fit_start
-            self._resume_now(state)
-        else:
-            self._resumed = state
+        return state
 
     def _resume_now(self, state: SchedulerState) -> None:
         trainer = self._current_trainer()
@@ -481,6 +535,18 @@ def _lightning_default_checkpoint(callback: Callback) -> bool:
         and callback.save_top_k == 1
         and not callback.save_last
     )
+
+
+def read_callback_state(path: str, key: str) -> dict[str, Any] | None:
+    """The callback's state saved in a checkpoint file, or in a distributed checkpoint folder's metadata,
+    without reading the tensors (memory-mapped); None when it holds none."""
+    location = Path(path)
+    file = location / "meta.pt" if location.is_dir() else location
+    if not file.is_file():
+        return None
+    data = torch.load(file, map_location="cpu", weights_only=False, mmap=location.is_file())
+    state = data.get("callbacks", {}).get(key) if isinstance(data, dict) else None
+    return state if isinstance(state, dict) else None
 
 
 def freeze(module: nn.Module, track_running_stats: bool) -> None:

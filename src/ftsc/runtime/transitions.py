@@ -131,7 +131,12 @@ def add_phase(
             )
             for earlier in phases[: phase.index + 1]
         ]
+        current_lrs = [group["lr"] for group in trainer.optimizers[0].param_groups]
         optimizer, groups = reinit.build_optimizer(new_optimizer, built, no_decay=no_decay)
+        # the earlier phases' groups go on at the lrs they have now (FTS `_restore_latest_lr_state`); a new lr
+        # scheduler below may set them again by its own precedence
+        for group, lr in zip(optimizer.param_groups, current_lrs, strict=False):
+            group["lr"] = lr
         _install_optimizer(trainer, optimizer)
         layout = [GroupRecord(index, flag) for index, flag in groups]
         if new_scheduler is None and trainer.lr_scheduler_configs:
