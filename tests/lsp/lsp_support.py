@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+from pytest_lsp.client import default_feature
 
 NAMESPACE = Path(__file__).resolve().parents[2] / "examples" / "namespaces" / "bert-base.json"
 
@@ -16,6 +18,20 @@ SERVER = [sys.executable, "-m", "ftsc", "lsp"]
 
 CLIENTS = {"vscode": "visual-studio-code", "neovim": "neovim@v0.11.0"}
 EXPECTED_ENCODING = {"vscode": "utf-16", "neovim": "utf-8"}
+
+_REGISTERED: weakref.WeakKeyDictionary[LanguageClient, list[types.Registration]] = weakref.WeakKeyDictionary()
+
+
+@default_feature(types.CLIENT_REGISTER_CAPABILITY)
+def _register_capability(client: LanguageClient, params: types.RegistrationParams) -> None:
+    """Accept dynamic registrations as VS Code does (pytest-lsp's client would answer "method not found");
+    every test client gets this handler, since this module is imported before any client is made."""
+    _REGISTERED.setdefault(client, []).extend(params.registrations)
+
+
+def registrations(client: LanguageClient) -> list[types.Registration]:
+    """What the server has registered with `client` so far."""
+    return _REGISTERED.get(client, [])
 
 
 async def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -51,3 +67,50 @@ async def pull(client: LanguageClient, uri: str) -> types.RelatedFullDocumentDia
 
 def codes(diagnostics: Sequence[types.Diagnostic]) -> list[str]:
     return sorted(str(d.code) for d in diagnostics)
+
+
+def position_of(text: str, offset: int, encoding: str) -> types.Position:
+    """The LSP position of code point `offset` of `text`, counted in the client's units (UTF-16 / UTF-8)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    prefix = text[line_start:offset].encode("utf-16-le" if encoding == "utf-16" else "utf-8")
+    return types.Position(text.count("\n", 0, offset), len(prefix) // (2 if encoding == "utf-16" else 1))
+
+
+def offset_of(text: str, position: types.Position, encoding: str) -> int:
+    """The code point offset of an LSP position counted in the client's units (the inverse of position_of)."""
+    lines = text.split("\n")
+    if position.line >= len(lines):
+        return len(text)
+    start = sum(len(line) + 1 for line in lines[: position.line])
+    width = 2 if encoding == "utf-16" else 1
+    counted = 0
+    for index, char in enumerate(lines[position.line]):
+        if counted >= position.character:
+            return start + index
+        counted += len(char.encode("utf-16-le" if encoding == "utf-16" else "utf-8")) // width
+    return start + len(lines[position.line])
+
+
+def apply_edits(text: str, edits: Sequence[types.TextEdit], encoding: str) -> str:
+    """`text` with non-overlapping `edits` applied, as an editor would."""
+    spans = [
+        (offset_of(text, e.range.start, encoding), offset_of(text, e.range.end, encoding), e.new_text)
+        for e in edits
+    ]
+    for start, end, new_text in sorted(spans, reverse=True):
+        text = text[:start] + new_text + text[end:]
+    return text
+
+
+async def replace_text(
+    client: LanguageClient, uri: str, text: str, version: int
+) -> Sequence[types.Diagnostic]:
+    """Send the whole new text as a didChange; the diagnostics published for it."""
+    client.diagnostics.pop(uri, None)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    return await published(client, uri)

@@ -25,7 +25,7 @@ from ftsc.fts import emit, regex_text
 from ftsc.fts.lints import lint_schedule
 from ftsc.fts.resolve import Resolved, compile_entry, resolve_schedule
 from ftsc.fts.schedule import FtsPhase, FtsSchedule, read_schedule
-from ftsc.fts.simplify import MAX_PATTERNS, Simplifier, exact_selector, regex_literal
+from ftsc.fts.simplify import Simplifier, exact_selector, regex_literal
 from ftsc.fts.yaml_source import load_yaml
 
 _NO_NAMESPACE = information(
@@ -177,10 +177,8 @@ class _Translator:
 
     def regex_entry(self, item: Resolved) -> list[str]:
         assert self.simplifier is not None
-        tokens = regex_text.tokenize(item.entry.text)
-        depth = regex_text.literal_depth(tokens) if tokens is not None else 0
-        patterns = self.simplifier.patterns(item.positions, depth)
-        if patterns is not None and len(patterns) <= MAX_PATTERNS:
+        patterns = self.simplifier.regex_patterns(item.entry.text, item.positions)
+        if patterns is not None:
             return patterns
         form = regex_text.full_match_form(item.entry.text)
         literal = self.regex_selector(item.entry.text, item.entry.span)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver, index_of
 from ftsc.diagnostics import Span
+from ftsc.fts import regex_text
 from ftsc.grammar import ast
 
 _SEGMENT = re.compile(r"[A-Za-z0-9_\-]+")
@@ -87,6 +88,16 @@ class Simplifier:
 
     def selects(self, kind: ast.SelectorKind, text: str, target: frozenset[int]) -> bool:
         return self.resolve(kind, text) == target
+
+    def regex_patterns(self, regex: str, target: Iterable[int]) -> list[str] | None:
+        """At most MAX_PATTERNS plain patterns selecting exactly `target`, what `regex` selects (None when
+        it takes more, or cannot be done). They keep the segments the regex spells out literally, so
+        `model\\.pooler\\.dense\\..*` stays `model.pooler.dense.**`. Shared by `ftsc import-fts` and the
+        language server's regex-to-pattern code action."""
+        tokens = regex_text.tokenize(regex)
+        depth = regex_text.literal_depth(tokens) if tokens is not None else 0
+        patterns = self.patterns(target, depth)
+        return patterns if patterns is not None and len(patterns) <= MAX_PATTERNS else None
 
     # -- the whole job -----------------------------------------------------------------------------
 

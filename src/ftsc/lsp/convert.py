@@ -29,6 +29,11 @@ def lsp_range(source: SourceText | None, span: Span, encoding: PositionEncoding)
     return types.Range(types.Position(*start), types.Position(*end))
 
 
+def offset_at(source: SourceText, position: types.Position, encoding: PositionEncoding) -> int:
+    """The code-point offset of an LSP position (the reverse of `lsp_range`); past a line's end: its end."""
+    return source.offset(position.line, position.character, encoding)
+
+
 class _RelatedSources:
     """Texts that related locations in other files index, read once per conversion."""
 

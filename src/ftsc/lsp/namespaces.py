@@ -137,14 +137,18 @@ def associate(document: Path | None, setting: str | None, workspace_root: Path |
                     association.problem += f" (from [tool.ftsc] namespaces in {pyproject})"
                 return association
     if setting:
-        path = Path(setting).expanduser()
-        if not path.is_absolute():
-            path = (workspace_root or Path.cwd()) / path
+        path = setting_path(setting, workspace_root)
         association.namespace, association.problem = _load(path)
         association.source, association.origin = "setting", str(path)
         if association.problem is not None:
             association.problem += " (from the ftsc.namespace setting)"
     return association
+
+
+def setting_path(setting: str, workspace_root: Path | None) -> Path:
+    """The namespace file the `ftsc.namespace` setting names (relative: to the workspace root)."""
+    path = Path(setting).expanduser()
+    return path if path.is_absolute() else (workspace_root or Path.cwd()) / path
 
 
 def setting_from(options: Any) -> tuple[str | None, bool]:

@@ -16,16 +16,22 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from ftsc import __version__
 from ftsc.diagnostics import SourceText
+from ftsc.lsp import watching
 from ftsc.lsp.convert import encoding_of, to_lsp
 from ftsc.lsp.documents import Analysis, DocumentState, analyze
+from ftsc.lsp.memory import settle
 from ftsc.lsp.namespaces import setting_from
+from ftsc.lsp.sync import SyncProtocol
+from ftsc.lsp.watching import FileWatch, Stamp, is_dependency_file, watched_files
 
 DEFAULT_DEBOUNCE_MS = 150
 DIAGNOSTIC_OPTIONS = types.DiagnosticOptions(
@@ -37,13 +43,14 @@ T = TypeVar("T")
 
 class FtscLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("ftsc", __version__)
+        super().__init__("ftsc", __version__, protocol_cls=SyncProtocol)  # didChange by the LSP rules
         self.documents: dict[str, DocumentState] = {}
         self.namespace_setting: str | None = None
         self.debounce_s = DEFAULT_DEBOUNCE_MS / 1000
         self.compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftsc-compile")
         self._result_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
+        self.watch = FileWatch()  # the namespace and pyproject files each open document was compiled against
 
     # --- logging ----------------------------------------------------------------------------------
 
@@ -78,13 +85,15 @@ class FtscLanguageServer(LanguageServer):
         encoding = encoding_of(self.encoding)
         setting = self.namespace_setting
 
-        def work() -> tuple[Analysis, list[str]]:
+        def work() -> tuple[Analysis, list[str], dict[Path, Stamp]]:
             result, diagnostics, notes = analyze(text, path, setting, root)
             source = SourceText(text, str(path) if path is not None else None)
             items = to_lsp(diagnostics, source, uri, encoding)
-            return Analysis(version, source, diagnostics, result, "", items), notes
+            files = watched_files(result.schedule, path, setting, root)
+            settle(result.schedule_namespace)  # a new namespace: keep full GC passes off its objects
+            return Analysis(version, source, diagnostics, result, "", items), notes, files
 
-        analysis, notes = await asyncio.get_running_loop().run_in_executor(self.compiler, work)
+        analysis, notes, files = await asyncio.get_running_loop().run_in_executor(self.compiler, work)
         for note in notes:
             self.log(f"ftsc: {note}", types.MessageType.Warning)
         current = self.documents.get(uri)
@@ -92,6 +101,7 @@ class FtscLanguageServer(LanguageServer):
             return None
         analysis.result_id = f"{generation}.{next(self._result_ids)}"
         state.last = analysis
+        self.watch.record(uri, files)
         return analysis
 
     async def publish(self, uri: str, version: int | None, delay: float = 0.0) -> None:
@@ -124,11 +134,20 @@ class FtscLanguageServer(LanguageServer):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def is_open(self, uri: str) -> bool:
+        """pygls keys open documents by their unquoted URI (a space where the client sends `%20`)."""
+        return unquote(uri) in self.workspace.text_documents
+
+    def recheck(self, uri: str) -> None:
+        """Compile an open document again at the same version: something it was compiled against changed."""
+        state = self.documents.get(uri)
+        if state is not None and self.is_open(uri):
+            state.generation += 1
+            self.schedule(uri, state.version)
+
     def republish_all(self) -> None:
-        for uri, state in list(self.documents.items()):
-            if uri in self.workspace.text_documents:
-                state.generation += 1
-                self.schedule(uri, state.version)
+        for uri in list(self.documents):
+            self.recheck(uri)
 
 
 def guarded(
@@ -141,6 +160,8 @@ def guarded(
         def wrapper(*args: Any) -> T:
             try:
                 return handler(*args)
+            except JsonRpcException:
+                raise  # the handler's chosen answer: an error for the client to show (a refused rename)
             except Exception as exc:
                 server.log_exception(where, exc)
                 return default()
@@ -195,17 +216,24 @@ def build_server() -> FtscLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @guarded(server, "didOpen", _none)
     def did_open(ls: FtscLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        if is_dependency_file(params.text_document.uri):
+            return  # a namespace or pyproject.toml: its saves re-check the schedules that use it
         ls.schedule(params.text_document.uri, params.text_document.version)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @guarded(server, "didChange", _none)
     def did_change(ls: FtscLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        if is_dependency_file(params.text_document.uri):
+            return
         ls.schedule(params.text_document.uri, params.text_document.version, ls.debounce_s)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     @guarded(server, "didSave", _none)
     def did_save(ls: FtscLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
+        if is_dependency_file(uri):
+            watching.files_changed(ls, [uri])
+            return
         ls.schedule(uri, ls.state(uri).version)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -231,8 +259,10 @@ def build_server() -> FtscLanguageServer:
         ls: FtscLanguageServer, params: types.DocumentDiagnosticParams
     ) -> types.DocumentDiagnosticReport:
         uri = params.text_document.uri
+        if is_dependency_file(uri):
+            return _empty_report()  # a namespace or pyproject.toml the client shows us: not a schedule
         state = ls.state(uri)
-        if uri not in ls.workspace.text_documents:
+        if not ls.is_open(uri):
             state.version = None  # not open: read from disk each time
             state.last = None
         analysis = state.last
@@ -249,4 +279,11 @@ def build_server() -> FtscLanguageServer:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=analysis.result_id)
         return types.RelatedFullDocumentDiagnosticReport(items=analysis.items, result_id=analysis.result_id)
 
+    from ftsc.lsp import assist  # hover, completion, inlay hints (imports this module: import here)
+
+    assist.register(server)
+    from ftsc.lsp import editing  # actions, navigation, rename, symbols, folding, tokens, formatting
+
+    editing.register(server)
+    watching.register(server)  # re-checks documents when their namespace or pyproject.toml changes
     return server

@@ -1,0 +1,71 @@
+r"""Applying incremental `didChange` edits by the protocol's rules rather than pygls's.
+
+pygls 2.1 cuts a document into lines with `str.splitlines`, which also breaks at \v, \f, \x1c-\x1e, \x85,
+\u2028 and \u2029 (the LSP ends lines only at \r\n, \r and \n), and it moves a character past the end of
+the last line to one before that end. Either puts an edit in the wrong place, and from then on the server's
+copy of the text differs from the editor's. `SyncProtocol` applies each change itself and hands pygls the
+resulting text whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from typing import Any
+
+from lsprotocol import types
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from ftsc.diagnostics import PositionEncoding, units
+from ftsc.lsp.convert import encoding_of
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def offset_at(text: str, position: types.Position, encoding: PositionEncoding) -> int:
+    r"""The code-point offset of an LSP position: lines end at \r\n, \r or \n; characters count in the
+    negotiated encoding; past the end of a line means its end, past the last line the end of the text."""
+    start = 0
+    for _ in range(position.line):
+        found = _LINE_END.search(text, start)
+        if found is None:
+            return len(text)
+        start = found.end()
+    found = _LINE_END.search(text, start)
+    end = found.start() if found is not None else len(text)
+    line = text[start:end]
+    if encoding == "utf-32" or line.isascii():
+        return start + min(position.character, len(line))
+    counted = 0
+    for index, char in enumerate(line):
+        if counted >= position.character:
+            return start + index
+        counted += units(char, encoding)
+    return end
+
+
+def apply_change(text: str, change: types.TextDocumentContentChangeEvent, encoding: PositionEncoding) -> str:
+    if not isinstance(change, types.TextDocumentContentChangePartial):
+        return change.text
+    start = offset_at(text, change.range.start, encoding)
+    end = offset_at(text, change.range.end, encoding)
+    start, end = min(start, end), max(start, end)
+    return text[:start] + change.text + text[end:]
+
+
+class SyncProtocol(LanguageServerProtocol):
+    """pygls's protocol with `textDocument/didChange` applied by `apply_change`."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        document = self.workspace.get_text_document(params.text_document.uri)
+        encoding = encoding_of(self.workspace.position_encoding)
+        text = document.source
+        for change in params.content_changes:
+            text = apply_change(text, change, encoding)
+        whole = types.TextDocumentContentChangeWholeDocument(text=text)
+        self.workspace.update_text_document(params.text_document, whole)
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
