@@ -15,6 +15,7 @@ from pathlib import Path
 
 import cold_check
 import compile_50k
+import lsp_latency
 from benchutil import machine, ms, table
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -24,7 +25,9 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def summary_rows(cold: Mapping[str, object], compiled: Mapping[str, object]) -> list[list[str]]:
+def summary_rows(
+    cold: Mapping[str, object], compiled: Mapping[str, object], lsp: Mapping[str, object]
+) -> list[list[str]]:
     rows = []
     target = f"< {ms(cold_check.TARGET_SECONDS)}"
     for condition, label in cold_check.CONDITIONS.items():
@@ -81,6 +84,28 @@ def summary_rows(cold: Mapping[str, object], compiled: Mapping[str, object]) -> 
     check = compiled["check"]
     assert isinstance(check, dict)
     rows.append(["same names selected as FTS regexes", str(check["all_sets_equal"]), "True", "PASS"])
+    for key, label, target in (
+        (
+            "change",
+            "LSP didChange to publishDiagnostics, 300 lines x 50k names",
+            lsp_latency.CHANGE_TARGET_SECONDS,
+        ),
+        ("hover", "LSP hover", lsp_latency.REQUEST_TARGET_SECONDS),
+        ("completion", "LSP completion (up to 256 items)", lsp_latency.REQUEST_TARGET_SECONDS),
+    ):
+        stats = lsp[key]
+        assert isinstance(stats, dict)
+        rows.append(
+            [
+                f"{label} (p95)",
+                f"{ms(stats['p95'])} (p50 {ms(stats['p50'])})",
+                f"< {ms(target)}",
+                _verdict(stats["p95"] < target),
+            ]
+        )
+    memory = lsp["memory_kb"]
+    assert isinstance(memory, dict)
+    rows.append(["LSP server memory (VmHWM)", f"{memory['VmHWM'] / 1024:.0f} MiB", "-", "info"])
     return rows
 
 
@@ -89,11 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="timed processes per cold-check condition (15)")
     parser.add_argument("--repeats", type=int, default=15, help="timed runs of each compile step (15)")
     parser.add_argument("--fts-repeats", type=int, default=5, help="timed runs of the FTS loop (5)")
+    parser.add_argument("--lsp-rounds", type=int, default=3, help="language-server processes measured (3)")
+    parser.add_argument("--runtime-runs", type=int, default=5, help="timed fits per runtime condition (5)")
     parser.add_argument("--quick", action="store_true", help="5 runs of everything, 2 of the FTS loop")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON results")
     args = parser.parse_args(argv)
     if args.quick:
-        args.runs, args.repeats, args.fts_repeats = 5, 5, 2
+        args.runs, args.repeats, args.fts_repeats, args.lsp_rounds = 5, 5, 2, 1
+        args.runtime_runs = 2
 
     before = machine()
     print(
@@ -107,8 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     compiled = compile_50k.run(args.repeats, args.fts_repeats)
     print(compile_50k.report(compiled))
     print()
+    lsp = lsp_latency.run(args.lsp_rounds)
+    print(lsp_latency.report(lsp))
+    print()
+    import runtime_overhead  # imports torch and lightning: only after the benchmarks that time without them
+
+    runtime = runtime_overhead.run(args.runtime_runs)
+    print(runtime_overhead.report(runtime))
+    print()
     after = machine()
-    print(table(["benchmark", "measured (median)", "target", "result"], summary_rows(cold, compiled)))
+    rows = summary_rows(cold, compiled, lsp) + runtime_overhead.summary_rows(runtime)
+    print(table(["benchmark", "measured (median)", "target", "result"], rows))
     print(f"load average after: {after['load_average']} (timings are noisy while other processes run)")
 
     results = {
@@ -118,9 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "targets": {
             "cold_check_seconds": cold_check.TARGET_SECONDS,
             "compile_50k_seconds": compile_50k.TARGET_SECONDS,
+            "lsp_change_p95_seconds": lsp_latency.CHANGE_TARGET_SECONDS,
+            "lsp_request_p95_seconds": lsp_latency.REQUEST_TARGET_SECONDS,
+            "runtime_overhead_percent": runtime_overhead.TARGET_OVERHEAD_PERCENT,
         },
         "cold_check": cold,
         "compile_50k": compiled,
+        "lsp_latency": lsp,
+        "runtime_overhead": runtime,
     }
     args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
