@@ -10,8 +10,11 @@ LIGHTNING_PIN := requirements/lightning-pin.txt
 PINNED := $(filter 1,$(USE_CI_COMMIT_PIN))
 # A stamp per mode, so that turning the pin on reinstalls.
 STAMP := $(VENV)/.installed$(if $(PINNED),-pinned)
+# The VS Code extension (editors/vscode): npm ci from the committed lockfile, once per lockfile change.
+VSCODE := editors/vscode
+NODE_MODULES := $(VSCODE)/node_modules/.package-lock.json
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean editors editors-check vsix
 
 $(STAMP): pyproject.toml $(if $(PINNED),$(LIGHTNING_PIN))
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +26,10 @@ $(STAMP): pyproject.toml $(if $(PINNED),$(LIGHTNING_PIN))
 demo: $(STAMP)
 	@mkdir -p out
 	$(BIN)/ftsc check examples/bert.fts
-	$(BIN)/ftsc compile examples/bert.fts -o out/bert.plan.json
-	$(BIN)/ftsc explain out/bert.plan.json --namespace examples/namespaces/bert-base.json
+	$(BIN)/python examples/demo/run.py --out out
 
-test: lint typecheck unit
+# editors before unit: tests/editors needs the extension's node_modules.
+test: lint typecheck editors unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools
@@ -38,8 +41,27 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
+# The extension: type check, grammar tests, bundle and package, launch tests (against this .venv's ftsc).
+editors: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory editors-check; \
+	else \
+		echo "editors: SKIPPED, npm not found: install Node.js 20+ with npm to check the VS Code extension"; \
+	fi
+
+editors-check: $(NODE_MODULES)
+	cd $(VSCODE) && FTSC_TEST_PYTHON="$(abspath $(BIN)/python)" npm run --silent check
+
+$(NODE_MODULES): $(VSCODE)/package-lock.json
+	cd $(VSCODE) && npm ci --no-audit --no-fund
+	touch $@
+
+vsix: $(NODE_MODULES)
+	cd $(VSCODE) && npm run --silent package
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .hypothesis \
+		$(VSCODE)/node_modules $(VSCODE)/dist $(VSCODE)/out $(VSCODE)/*.vsix
