@@ -7,29 +7,15 @@ which under pytest would re-run pytest)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
+from launch import run_case_script
 
 
 def run_case(case: str, out: Path) -> list[dict[str, Any]]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    for key in ("LOCAL_RANK", "NODE_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
-        env.pop(key, None)
-    done = subprocess.run(
-        [sys.executable, str(HERE / "ddp_case.py"), case, str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    done = run_case_script("ddp_case.py", case, str(out), timeout=240)
     results = [
         json.loads((out / f"rank{rank}.json").read_text())
         for rank in (0, 1)

@@ -7,30 +7,17 @@ first. Each run is tests/runtime/model_parallel_case.py as a script (Lightning's
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-
-HERE = Path(__file__).resolve().parent
+from launch import run_case_script
 
 
 def run(label: str, out: Path, epochs: int, ckpt: Path | None = None) -> list[dict[str, Any]]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    for key in ("LOCAL_RANK", "NODE_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
-        env.pop(key, None)
-    command = [sys.executable, str(HERE / "model_parallel_case.py"), label, str(out), str(epochs)]
-    done = subprocess.run(
-        command + ([str(ckpt)] if ckpt else []),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    done = run_case_script(
+        "model_parallel_case.py", label, str(out), str(epochs), *([str(ckpt)] if ckpt else [])
     )
     files = [out / f"{label}-rank{rank}.pt" for rank in (0, 1)]
     assert all(f.exists() for f in files), done.stderr[-4000:]
