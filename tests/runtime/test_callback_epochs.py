@@ -81,3 +81,22 @@ def test_batchnorm_statistics_follow_frozen_bn_track_running_stats(track: bool) 
     assert model[1].track_running_stats  # a thawed BatchNorm tracks its statistics again
     assert model[2].track_running_stats is track
     assert [n for n, p in model.named_parameters() if p.requires_grad] == ["1.weight", "1.bias"]
+
+
+def test_every_stateful_part_speaks_the_stateful_protocol() -> None:
+    from ftsc.adapters.registry import resolve_adapter
+    from ftsc.runtime import FTSCheckpoint, FTSEarlyStopping, Stateful
+
+    parts = [
+        FinetuningScheduler(plan=three_phase_plan()),
+        FTSCheckpoint(monitor="val_loss"),
+        FTSEarlyStopping(monitor="val_loss"),
+        resolve_adapter("default"),
+    ]
+    assert all(isinstance(part, Stateful) for part in parts)
+    assert not isinstance(object(), Stateful)
+    stopping = FTSEarlyStopping(monitor="val_loss")
+    stopping.phase_complete, stopping.final_phase = True, False
+    restored = FTSEarlyStopping(monitor="val_loss")
+    restored.load_state_dict(stopping.state_dict())
+    assert (restored.phase_complete, restored.final_phase) == (True, False)
