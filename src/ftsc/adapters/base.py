@@ -247,6 +247,14 @@ class StrategyAdapter:
         An adapter that must change how the model is wrapped or sharded does it here. No-op by default.
         """
 
+    def live_parameters(self, module: Any) -> Mapping[str, Any]:
+        """Run time: each plan name → the tensor that thawing it makes trainable and its optimizer group
+        holds. By default the module's own parameters under their canonical names (wrapper segments
+        removed); `fsdp` maps names to the FlatParameters holding them under `use_orig_params=False`."""
+        from ftsc.runtime.names import canonical_parameters  # run time only: the compiler stays torch-free
+
+        return canonical_parameters(module)
+
     def on_phase_start(self, phase: int, params: Sequence[str]) -> None:
         """Run time: phase `phase` starts and thaws `params` (canonical names); called after they are
         thawed and before their parameter group is added to the optimizer. No-op by default."""

@@ -9,14 +9,19 @@ finds the units a schedule splits, before training, from the namespace's `module
 Lightning's FSDPStrategy defaults to `use_orig_params=True` (lightning 2.6: `kwargs.setdefault(
 "use_orig_params", True)`), and so does this adapter: E403 is reported only when the schedule says
 `use_orig_params = false`.
+
+At run time (`live_parameters`), under `use_orig_params=False` each plan name maps to the FlatParameter that
+holds it, and a unit split across phases stops the run before training (the run-time E403, for plans
+compiled without this adapter); see `ftsc.runtime.flat_params`.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ftsc.adapters.base import Option, StrategyAdapter
 from ftsc.compiler.namespace import Namespace
@@ -148,6 +153,16 @@ class FSDPAdapter(StrategyAdapter):
             "must be thawed together (E403).",
         ),
     )
+
+    def live_parameters(self, module: Any) -> Mapping[str, Any]:
+        """Plan name → its FlatParameter under `use_orig_params=False` (after the run-time E403 check);
+        the canonical parameters otherwise."""
+        from ftsc.runtime import flat_params  # run time only: the compiler stays torch-free
+
+        if not flat_params.has_flat_parameters(module):
+            return super().live_parameters(module)
+        flat_params.check_units(module, getattr(self.callback, "phases", ()))
+        return flat_params.flat_parameters(module)
 
     def validate(self, result: CompileResult, namespace: Namespace) -> list[Diagnostic]:
         use = result.adapter_use

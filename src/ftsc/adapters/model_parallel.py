@@ -16,11 +16,15 @@ each with a `module` (a module name or a pattern) and the `fully_shard` argument
 A table keyed by module names (`fsdp_plan = { model = { … } }`, or any string key from Python's
 `strategy_adapter_cfg`) means the same. Patterns use the `.fts` pattern syntax and match whole module names;
 unlike FTS, they are not regular expressions.
+
+At run time (`on_setup`) the plan is applied right after the LightningModule's `configure_model`, children
+before parents, skipping modules `configure_model` sharded itself (see `ftsc.runtime.fsdp2_plan`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ftsc.adapters.base import Option, OptionError, StrategyAdapter
 from ftsc.adapters.fsdp import ModuleTable
@@ -61,6 +65,17 @@ class ModelParallelAdapter(StrategyAdapter):
     def __init__(self, **options: object) -> None:
         super().__init__(**options)
         self.plan_entries: list[tuple[str, dict[str, object]]] = _entries(self.config["fsdp_plan"])
+
+    def on_setup(self, trainer: object, pl_module: object, plan: Mapping[str, Any]) -> None:
+        """Make `configure_model` apply `fsdp_plan` after the user's own body (Lightning calls `setup`
+        before `configure_model`, and wraps the model and builds the optimizer right after it)."""
+        if not self.plan_entries:
+            return
+        from ftsc.runtime.fsdp2_plan import install  # run time only: the compiler stays torch-free
+
+        defaults = self.config["fsdp_default_kwargs"]
+        assert isinstance(defaults, dict)
+        install(pl_module, self.plan_entries, defaults)  # type: ignore[arg-type]
 
     def validate(self, result: CompileResult, namespace: Namespace) -> list[Diagnostic]:
         use = result.adapter_use

@@ -236,7 +236,7 @@ class FinetuningScheduler(Callback):
                 f"FinetuningScheduler needs exactly one optimizer from configure_optimizers "
                 f"(found {len(trainer.optimizers)})"
             )
-        parameters = canonical_parameters(pl_module)
+        parameters = self._parameters(pl_module)
         self._check_namespace(list(parameters))
         distributed.agree_on_plan(trainer, self.fingerprint)
         resumed = self._resumed
@@ -280,6 +280,13 @@ class FinetuningScheduler(Callback):
 
         load_checkpoint.ftsc_wrapped = True  # type: ignore[attr-defined]
         strategy.load_checkpoint = load_checkpoint
+
+    def _parameters(self, pl_module: pl.LightningModule) -> Mapping[str, nn.Parameter]:
+        """Plan name → the tensor to thaw and hand the optimizer, as the adapter sees the wrapped model
+        (FSDP1's flat parameters); the canonical parameters without an adapter."""
+        if self.adapter is None:
+            return canonical_parameters(pl_module)
+        return self.adapter.live_parameters(pl_module)
 
     def _check_init_pg_lrs(self, pl_module: pl.LightningModule) -> None:
         """`init_pg_lrs` gives one lr per group the optimizer has at its phase: known now (phase 0's groups,
@@ -343,7 +350,7 @@ class FinetuningScheduler(Callback):
     def _advance(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         options = self._opts()
         target = self.phases[self.depth + 1]
-        parameters = canonical_parameters(pl_module)
+        parameters = self._parameters(pl_module)
         lr_state = transitions.lr_state(trainer)
         if options.restore_best:
             self._restore_best(trainer, pl_module)
@@ -405,7 +412,7 @@ class FinetuningScheduler(Callback):
         if best_depth != self.depth:
             self._rebuild(trainer, pl_module, best_depth)
         transitions.load_checkpoint(trainer, path)
-        parameters = canonical_parameters(pl_module)
+        parameters = self._parameters(pl_module)
         for index in range(best_depth + 1, self.depth + 1):
             self.groups = transitions.add_phase(
                 trainer, pl_module, parameters, self.phases[index], self._opts(), self.phases, self.groups
@@ -425,7 +432,7 @@ class FinetuningScheduler(Callback):
         `configure_optimizers`, phase 0 enforced, each later phase replayed), ready for a checkpoint's
         state."""
         options = self._opts()
-        parameters = canonical_parameters(pl_module)
+        parameters = self._parameters(pl_module)
         if self._fit_started:
             trainer.strategy.setup_optimizers(trainer)
         self.groups = transitions.start(trainer, pl_module, parameters, self.phases[0], options)
@@ -496,7 +503,7 @@ class FinetuningScheduler(Callback):
     def _resume_now(self, state: SchedulerState) -> None:
         trainer = self._current_trainer()
         pl_module = trainer.lightning_module
-        parameters = canonical_parameters(pl_module)
+        parameters = self._parameters(pl_module)
         for index in range(self.depth + 1, state.depth + 1):
             self._thaw(pl_module, parameters, self.phases[index])
         self.depth = state.depth
