@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 # Set by an enclosing distributed run; a case must start its own world.
@@ -27,3 +28,16 @@ def run_case_script(script: str, *arguments: str, timeout: float = 300) -> subpr
         timeout=timeout,
         check=False,
     )
+
+
+def assert_same_rank_states(expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> None:
+    """Per rank, the same keys and exactly the same values: every tensor `torch.equal`, everything else `==`."""
+    import torch
+
+    for expected_rank, got_rank in zip(expected, got, strict=True):
+        assert sorted(got_rank) == sorted(expected_rank)
+        for key, value in expected_rank.items():
+            if isinstance(value, torch.Tensor):
+                assert torch.equal(got_rank[key], value), key
+            else:
+                assert got_rank[key] == value, key

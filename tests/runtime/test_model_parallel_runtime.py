@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import torch
-from launch import run_case_script
+from launch import assert_same_rank_states, run_case_script
 
 
 def run(label: str, out: Path, epochs: int, ckpt: Path | None = None) -> list[dict[str, Any]]:
@@ -53,10 +53,4 @@ def test_resume_restores_every_group_exactly(
     checkpoint = tmp_path / "ckpt" / f"epoch={split_after}.ckpt"
     assert (checkpoint / "meta.pt").is_file()  # a distributed checkpoint folder
     resumed = run("resumed", tmp_path, 5, checkpoint)
-    for expected, got in zip(uninterrupted, resumed, strict=True):
-        assert sorted(got) == sorted(expected)
-        for key, value in expected.items():
-            if isinstance(value, torch.Tensor):
-                assert torch.equal(got[key], value), key
-            else:
-                assert got[key] == value, key
+    assert_same_rank_states(uninterrupted, resumed)

@@ -10,9 +10,10 @@ Lightning's FSDPStrategy defaults to `use_orig_params=True` (lightning 2.6: `kwa
 "use_orig_params", True)`), and so does this adapter: E403 is reported only when the schedule says
 `use_orig_params = false`.
 
-At run time (`live_parameters`), under `use_orig_params=False` each plan name maps to the FlatParameter that
-holds it, and a unit split across phases stops the run before training (the run-time E403, for plans
-compiled without this adapter); see `ftsc.runtime.flat_params`.
+At run time, `on_setup` composes `auto_wrap` with the strategy's own `auto_wrap_policy` (FSDP1 wraps what
+either selects; `ftsc.runtime.fsdp_wrap`). Under `use_orig_params=False` (`live_parameters`) each plan name
+maps to the FlatParameter that holds it, and a unit split across phases stops the run before training (the
+run-time E403, for plans compiled without this adapter); see `ftsc.runtime.flat_params`.
 """
 
 from __future__ import annotations
@@ -153,6 +154,17 @@ class FSDPAdapter(StrategyAdapter):
             "must be thawed together (E403).",
         ),
     )
+
+    def on_setup(self, trainer: Any, pl_module: Any, plan: Mapping[str, Any]) -> None:
+        """Compose `auto_wrap` with the strategy's `auto_wrap_policy` before the strategy wraps the model
+        (see `ftsc.runtime.fsdp_wrap`)."""
+        entries = self.config["auto_wrap"]
+        assert isinstance(entries, list)
+        kwargs = getattr(trainer.strategy, "kwargs", None)
+        if entries and isinstance(kwargs, dict):
+            from ftsc.runtime import fsdp_wrap  # run time only: the compiler stays torch-free
+
+            fsdp_wrap.compose(kwargs, entries, pl_module)
 
     def live_parameters(self, module: Any) -> Mapping[str, Any]:
         """Plan name → its FlatParameter under `use_orig_params=False` (after the run-time E403 check);
