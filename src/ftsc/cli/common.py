@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TextIO
 
@@ -18,6 +16,7 @@ from ftsc.compiler.compile import CompileResult
 from ftsc.compiler.files import compile_file, load_cached
 from ftsc.compiler.namespace import Namespace, NamespaceError
 from ftsc.diagnostics import Severity, SourceText
+from ftsc.warning_lines import warnings_as_lines
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -61,28 +60,9 @@ def adapter_option(reference: str | None) -> str | None:
         raise UsageError(f"--adapter: {exc}") from None
 
 
-@contextmanager
-def adapter_warnings(stream: TextIO | None = None) -> Iterator[None]:
+def adapter_warnings(stream: TextIO | None = None) -> AbstractContextManager[None]:
     """Show plugins that fail to load as `ftsc: warning: …` lines on standard error."""
-    with warnings.catch_warnings():
-        shown = warnings.showwarning
-
-        def show(
-            message: Warning | str,
-            category: type[Warning],
-            filename: str,
-            lineno: int,
-            file: TextIO | None = None,
-            line: str | None = None,
-        ) -> None:
-            if issubclass(category, AdapterLoadWarning):
-                print(f"ftsc: warning: {message}", file=stream or sys.stderr)
-            else:
-                shown(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = show
-        warnings.simplefilter("always", AdapterLoadWarning)
-        yield
+    return warnings_as_lines(AdapterLoadWarning, "warning", stream)
 
 
 def compile_one(

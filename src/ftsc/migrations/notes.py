@@ -8,14 +8,14 @@ that the file is old, so readers issue one `FormatUpgradedWarning`; the CLI show
 from __future__ import annotations
 
 import shlex
-import sys
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TextIO
 
 from ftsc.migrations.formats import FORMATS
 from ftsc.migrations.registry import Step
+from ftsc.warning_lines import warnings_as_lines
 
 __all__ = ["FormatUpgradedWarning", "notes_on_stderr", "warn_upgraded"]
 
@@ -36,25 +36,6 @@ def warn_upgraded(where: str, steps: Sequence[Step], *, stacklevel: int = 2) -> 
     )
 
 
-@contextmanager
-def notes_on_stderr(stream: TextIO | None = None) -> Iterator[None]:
+def notes_on_stderr(stream: TextIO | None = None) -> AbstractContextManager[None]:
     """Show every FormatUpgradedWarning as an `ftsc: note: …` line; other warnings as usual."""
-    with warnings.catch_warnings():
-        shown = warnings.showwarning
-
-        def show(
-            message: Warning | str,
-            category: type[Warning],
-            filename: str,
-            lineno: int,
-            file: TextIO | None = None,
-            line: str | None = None,
-        ) -> None:
-            if issubclass(category, FormatUpgradedWarning):
-                print(f"ftsc: note: {message}", file=stream or sys.stderr)
-            else:
-                shown(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = show
-        warnings.simplefilter("always", FormatUpgradedWarning)
-        yield
+    return warnings_as_lines(FormatUpgradedWarning, "note", stream)
