@@ -34,9 +34,8 @@ import statistics
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from benchutil import machine, ms, summary, table
 from ftsc.compiler.files import compile_file
 from ftsc.compiler.namespace import Namespace
 from ftsc.fts.exporter import export_fts
+from ftsc.namespaces.precision import quiet_lightning
 from ftsc.runtime import FinetuningScheduler
 
 TARGET_OVERHEAD_PERCENT = 1.0
@@ -291,26 +291,9 @@ def timed_method(owner: object, name: str, samples: list[float]) -> None:
     setattr(owner, name, wrapper)
 
 
-@contextmanager
-def quiet() -> Iterator[None]:
+def quiet() -> AbstractContextManager[None]:
     """Lightning's and FTS's per-fit info lines and warnings would drown the tables."""
-    names = (
-        "lightning.pytorch",
-        "lightning.pytorch.utilities.rank_zero",
-        "lightning.fabric",
-        "finetuning_scheduler",
-    )
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+    return quiet_lightning("lightning.pytorch.utilities.rank_zero", "finetuning_scheduler")
 
 
 # --- 1. per-step overhead -----------------------------------------------------------------------------------

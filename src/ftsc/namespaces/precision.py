@@ -128,7 +128,7 @@ def _plugin_from_name(name: str) -> Precision:
     from lightning.pytorch import Trainer
 
     try:
-        with _quiet_lightning():
+        with quiet_lightning():
             trainer = Trainer(
                 accelerator="cpu",
                 devices=1,
@@ -167,9 +167,10 @@ def _plugin_from_target(spec: str, base: type[Precision]) -> Precision:
 
 
 @contextlib.contextmanager
-def _quiet_lightning() -> Iterator[None]:
-    """Silence the Trainer's start-up chatter ("GPU available…", tips, CPU-AMP warnings)."""
-    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
+def quiet_lightning(*more_loggers: str) -> Iterator[None]:
+    """Silence the Trainer's start-up chatter ("GPU available…", tips, CPU-AMP warnings): Lightning's
+    loggers, `more_loggers`, and warnings, for the block."""
+    loggers = [logging.getLogger(name) for name in (*_LIGHTNING_LOGGERS, *more_loggers)]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.ERROR)
