@@ -251,10 +251,7 @@ class Namespace:
         whose names and order are the same.
         """
         if self._fingerprint is None:
-            import hashlib  # here, not at module level: its OpenSSL binding is slow to load
-
-            joined = "\n".join(self.names).encode("utf-8", "surrogatepass")
-            self._fingerprint = "sha256:" + hashlib.sha256(joined).hexdigest()
+            self._fingerprint = names_fingerprint(self.names)
         return self._fingerprint
 
     def total_numel(self, names: Iterable[str]) -> int | None:
@@ -402,3 +399,12 @@ def load_namespace(path: str | os.PathLike[str]) -> Namespace:
         return Namespace.from_data(data, where)
     except NamespaceError as exc:
         raise NamespaceError(f"{exc.message}; {_FIX_HINT}", where, errors=exc.errors) from None
+
+
+def names_fingerprint(names: Iterable[str]) -> str:
+    """`sha256:` + hex SHA-256 of `names` joined by newlines: a namespace's fingerprint, also computed by
+    the runtime on a live model's names without building a Namespace."""
+    import hashlib  # here, not at module level: its OpenSSL binding is slow to load
+
+    joined = "\n".join(names).encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(joined).hexdigest()

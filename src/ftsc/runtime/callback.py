@@ -30,13 +30,14 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ftsc.adapters.base import StrategyAdapter
 from ftsc.adapters.registry import adapter_for_strategy
+from ftsc.compiler.namespace import names_fingerprint
 from ftsc.compiler.plan import plan_fingerprint
 from ftsc.migrations import upgrade
 from ftsc.runtime import distributed, transitions
 from ftsc.runtime.checkpoint import FTSCheckpoint
 from ftsc.runtime.early_stopping import FTSEarlyStopping
 from ftsc.runtime.errors import NamespaceMismatchError, PlanMismatchError, RuntimeConfigError
-from ftsc.runtime.names import canonical_parameters, mismatch_report, names_fingerprint
+from ftsc.runtime.names import canonical_parameters, mismatch_report
 from ftsc.runtime.plan_source import PlanSource, compile_for_module, load_plan
 from ftsc.runtime.plan_view import Options, PhaseSpec, last_depth, options_of, phases_of
 from ftsc.runtime.state import GroupRecord, SchedulerState

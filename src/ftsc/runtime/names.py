@@ -7,8 +7,7 @@ compiled on the meta device fits the model on single device, DDP, FSDP and Model
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from torch import nn
 
@@ -25,12 +24,6 @@ def canonical_name(name: str) -> str:
 def canonical_parameters(module: nn.Module) -> dict[str, nn.Parameter]:
     """Canonical name → parameter, in `named_parameters()` order (shared parameters once)."""
     return {canonical_name(name): parameter for name, parameter in module.named_parameters()}
-
-
-def names_fingerprint(names: Iterable[str]) -> str:
-    """The namespace fingerprint of these names, as `Namespace.fingerprint` computes it."""
-    joined = "\n".join(names).encode("utf-8", "surrogatepass")
-    return "sha256:" + hashlib.sha256(joined).hexdigest()
 
 
 def mismatch_report(expected: Sequence[str], live: Sequence[str], shown: int = 5) -> str:
