@@ -87,6 +87,28 @@ def carry_scheduler(scheduler: LRScheduler, groups: Sequence[Group], base_lr: fl
         each._last_lr = [_copy(group["lr"]) for group in each.optimizer.param_groups]
 
 
+def keep_first_group(scheduler: LRScheduler) -> None:
+    """Cut `scheduler`'s per-group state (and that of the schedulers it wraps) to its optimizer's first group,
+    for when the other groups are dropped before any step (phase 0 enforced on the user's optimizer)."""
+    for each in _tree(scheduler, composites=True):
+        for attribute in PER_GROUP_LISTS:
+            values = getattr(each, attribute, None)
+            if isinstance(values, list) and len(values) > 1:
+                setattr(each, attribute, values[:1])
+
+
+# torch schedulers' per-group state: one entry per optimizer group.
+PER_GROUP_LISTS = (
+    "base_lrs",
+    "_last_lr",
+    "lr_lambdas",
+    "min_lrs",
+    "max_lrs",
+    "base_momentums",
+    "max_momentums",
+)
+
+
 def _copy(lr: float | Tensor) -> float | Tensor:
     """A tensor lr copied, as torch keeps `_last_lr` (so it never aliases the group's)."""
     return lr.clone() if isinstance(lr, Tensor) else lr

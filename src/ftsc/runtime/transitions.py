@@ -76,10 +76,7 @@ def _reset_to_phase0(
     optimizer.param_groups[:] = [first]
     optimizer.state.clear()  # no step was taken yet: nothing to keep
     for config in trainer.lr_scheduler_configs:
-        for attribute in PER_GROUP_SCHEDULER_LISTS:
-            values = getattr(config.scheduler, attribute, None)
-            if isinstance(values, list) and len(values) > 1:
-                setattr(config.scheduler, attribute, values[:1])
+        schedulers.keep_first_group(config.scheduler)
     flags = [False]
     if len(split) > 1:
         scheduler = trainer.lr_scheduler_configs[0].scheduler if trainer.lr_scheduler_configs else None
@@ -91,18 +88,6 @@ def _reset_to_phase0(
             schedulers.carry_scheduler(scheduler, optimizer.param_groups[-1:], base_lr)
         flags.append(True)
     return flags
-
-
-# torch schedulers' per-group state (one entry per optimizer group).
-PER_GROUP_SCHEDULER_LISTS = (
-    "base_lrs",
-    "_last_lr",
-    "lr_lambdas",
-    "min_lrs",
-    "max_lrs",
-    "base_momentums",
-    "max_momentums",
-)
 
 
 def add_phase(
