@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
+from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
 from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex
 from ftsc.compiler.patterns.regex_words import required_segments
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
@@ -143,14 +143,23 @@ class SelectorResolver:
             self.diagnostics.extend(problems)
             if seq is not None:
                 raw[let.name] = seq
+        resolved: dict[str, syntax.Seq | None] = {}
         for name in raw:
-            resolved = self._resolve_let(name, raw, ())
-            if resolved is not None:
-                self.bindings[name] = resolved
+            binding = self._resolve_let(name, raw, (), resolved)
+            if binding is not None:
+                self.bindings[name] = binding
 
     def _resolve_let(
-        self, name: str, raw: dict[str, syntax.Seq], chain: tuple[str, ...]
+        self,
+        name: str,
+        raw: dict[str, syntax.Seq],
+        chain: tuple[str, ...],
+        resolved: dict[str, syntax.Seq | None],
     ) -> syntax.Seq | None:
+        """`let name`'s pattern with every `$` substituted, each let resolved once (`resolved`), and
+        refused (E102) when substitution would make it larger than `syntax.MAX_PATTERN_SIZE`."""
+        if name in resolved:
+            return resolved[name]
         seq = raw[name]
         for var in syntax.variables(seq):
             if var.name in chain or var.name == name:
@@ -160,11 +169,22 @@ class SelectorResolver:
                 return None
             if var.name not in raw:
                 self._unknown_variable(var)
+                resolved[name] = None
                 return None
-        inner = {var.name: self._resolve_let(var.name, raw, (*chain, name)) for var in syntax.variables(seq)}
-        if any(value is None for value in inner.values()):
+        inner: dict[str, syntax.Seq] = {}
+        for var in syntax.variables(seq):
+            if var.name not in inner:
+                value = self._resolve_let(var.name, raw, (*chain, name), resolved)
+                if value is None:
+                    return None
+                inner[var.name] = value
+        problem = syntax.substitution_too_large(seq, inner)
+        if problem is not None:
+            self.diagnostics.append(problem)
+            resolved[name] = None
             return None
-        return syntax.substitute(seq, {key: value for key, value in inner.items() if value is not None})
+        resolved[name] = syntax.substitute(seq, inner)
+        return resolved[name]
 
     def _unknown_variable(self, var: syntax.Var) -> None:
         known = difflib.get_close_matches(var.name, list(self.let_spans), n=1)
@@ -195,6 +215,9 @@ class SelectorResolver:
                 return Resolution(selector, None, problems)
             if var.name not in self.bindings:
                 return Resolution(selector, None, problems)  # the let itself is reported
+        too_large = syntax.substitution_too_large(seq, self.bindings)
+        if too_large is not None:
+            return Resolution(selector, None, [*problems, too_large])
         substituted = syntax.substitute(seq, self.bindings)
         if self.index is not None and all(isinstance(n, (syntax.Lit, syntax.Dot)) for n in substituted.nodes):
             position = self.index.index.get(syntax.render(substituted))  # a plain name: one lookup
@@ -233,10 +256,10 @@ class SelectorResolver:
 
     def _regex(self, selector: ast.Selector) -> Resolution:
         try:
-            regex = re.compile(selector.text)
-        except re.error as exc:
-            at = selector.text_span.start + _source_offset(selector.text, exc.pos or 0)
-            return Resolution(selector, None, [error("E102", f"invalid regex: {exc.msg}", Span(at, at + 1))])
+            regex = compile_regex(selector.text)
+        except RegexProblem as exc:
+            at = selector.text_span.start + _source_offset(selector.text, exc.position)
+            return Resolution(selector, None, [error("E102", exc.message, Span(at, at + 1))])
         if self.index is None:
             return Resolution(selector, None)
         key = "regex:" + selector.text

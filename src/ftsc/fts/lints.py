@@ -11,9 +11,8 @@ and gets none of these warnings.
 
 from __future__ import annotations
 
-import re
-
 from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
 from ftsc.diagnostics import Diagnostic, warning
 from ftsc.fts import regex_text
 from ftsc.fts.resolve import Resolved
@@ -95,8 +94,8 @@ def _runs_on(
     with the `.fts` patterns for the rest when there are some."""
     names = simplifier.names
     try:
-        intent = re.compile(regex_text.segment_intent(tokens))
-    except re.error:
+        intent = compile_regex(regex_text.segment_intent(tokens))
+    except RegexProblem:
         return []
     extra = [p for p in positions if not intent.match(names[p])]
     if not extra:
@@ -131,8 +130,8 @@ def _any_character(
     numbered = any(token.kind == "backref" for token in tokens)
     for index in regex_text.unquantified_dots(tokens):
         try:
-            literal = re.compile(regex_text.with_literal_dots(tokens, [index]))
-        except re.error:
+            literal = compile_regex(regex_text.with_literal_dots(tokens, [index]))
+        except RegexProblem:
             continue
         offender = next((p for p in positions if not literal.match(names[p])), None)
         if offender is None:
@@ -156,9 +155,7 @@ def _any_character(
 def _matched_character(tokens: list[regex_text.Tok], index: int, name: str) -> str | None:
     text = "".join("(?P<ftsc_dot>.)" if i == index else token.text for i, token in enumerate(tokens))
     try:
-        match = re.match(text, name)
-    except re.error:
+        matched = compile_regex(text).group(name, "ftsc_dot")
+    except RegexProblem:
         return None
-    if match is None or match.group("ftsc_dot") == ".":
-        return None
-    return match.group("ftsc_dot")
+    return None if matched == "." else matched

@@ -9,10 +9,10 @@ warning. Afterwards no parameter may be selected twice, by two phases or by two 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.patterns.linear_regex import LinearRegex, RegexProblem, compile_regex
 from ftsc.diagnostics import Diagnostic, Related, error, warning
 from ftsc.fts.schedule import Entry, FtsSchedule
 
@@ -29,16 +29,20 @@ class Resolved:
     dropped: bool = False  # a tied parameter's other name, which FTS drops
 
 
-def compile_entry(entry: Entry) -> tuple[re.Pattern[str] | None, Diagnostic | None]:
-    """The entry's regex, or E512 placed at the offending character."""
+def compile_entry(entry: Entry) -> tuple[LinearRegex | None, Diagnostic | None]:
+    """The entry's regex, matched in linear time; E512 (FTS refuses it too) or E515 (a construct or size
+    that a linear-time matcher does not run), placed at the offending character."""
     try:
-        return re.compile(entry.text), None
-    except re.error as exc:
-        at = exc.pos or 0
+        return compile_regex(entry.text), None
+    except RegexProblem as exc:
+        at = exc.position
         span = entry.sub_span(at, at + 1) if entry.text_start is not None else entry.span
-        return None, error(
-            "E512", f"`{entry.text}` is not a valid regex ({exc.msg}): FTS refuses the file", span
-        )
+        if exc.invalid:
+            reason = exc.message.removeprefix("invalid regex: ")
+            message = f"`{entry.text}` is not a valid regex ({reason}): FTS refuses the file"
+            return None, error("E512", message, span)
+        message = f"`{entry.text}`: {exc.message} (FTS matches it with `re`, which has no such limit)"
+        return None, error("E515", message, span)
 
 
 def resolve_schedule(
