@@ -26,6 +26,7 @@ CODES: dict[str, Code] = {
     for code in (
         Code("E001", _E, "syntax error"),
         Code("E002", _E, "unknown language version in the `fts` header"),
+        Code("I003", _I, "more diagnostics than a file shows: the rest are counted"),
         Code("E101", _E, "selector matches no parameter of the namespace"),
         Code("E102", _E, "malformed pattern or regex"),
         Code("E103", _E, "`$name` with no `let`"),

@@ -17,7 +17,7 @@ from ftsc.adapters.base import StrategyAdapter
 from ftsc.compiler import adapters, optim, phases, settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
-from ftsc.diagnostics import Diagnostic, SourceText, Span, error, information, sort_key
+from ftsc.diagnostics import Diagnostic, SourceText, Span, capped, error, information, sort_key
 from ftsc.grammar import ast
 from ftsc.grammar.parser import ParseResult, parse
 
@@ -137,6 +137,7 @@ def compile_schedule(
     if namespace is not None and canonical is not None and not result.has_errors:
         resolved = _PhasePlans(phase_settings, canonical.params, canonical.frozen)
         result.plan = _plan(text, path, namespace, use, defaults, resolved)
+    result.diagnostics = capped(diagnostics)
     return result
 
 

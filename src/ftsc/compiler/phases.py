@@ -357,32 +357,36 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
 
 
 def _overlaps(phases: list[ast.Phase], selection: Selection, namespace: Namespace) -> list[Diagnostic]:
-    pairs: dict[tuple[int, int, Span, Span], list[int]] = defaultdict(list)
+    """E201 once per conflict: on the later selector, pointing at the phase that thawed the names first.
+
+    Each name remembers the first phase (and selector) to thaw it, so a later phase is compared with
+    those owners only, never with every earlier phase: 250 phases thawing one name are 249 conflicts."""
+    owners: dict[int, tuple[int, ast.Selector]] = {}
+    conflicts: dict[tuple[int, Span, Span], list[int]] = defaultdict(list)
     earlier: set[int] = set()
     for second, thawed in enumerate(selection.thawed):
         if not earlier.isdisjoint(thawed):  # rare: only then find which selectors are involved
-            for first in range(second):
-                for first_selector, first_positions in selection.sites[first]:
-                    for second_selector, second_positions in selection.sites[second]:
-                        shared = first_positions & second_positions
-                        if shared:
-                            key = (first, second, first_selector.span, second_selector.span)
-                            pairs[key].extend(sorted(shared))
+            for second_selector, positions in selection.sites[second]:
+                for position in sorted(positions & earlier):
+                    first, first_selector = owners[position]
+                    conflicts[(first, first_selector.span, second_selector.span)].append(position)
+        for selector, positions in selection.sites[second]:
+            for position in positions - earlier:
+                owners.setdefault(position, (second, selector))
         earlier |= thawed
     problems: list[Diagnostic] = []
-    for (first, second, first_span, second_span), positions in pairs.items():
-        count = len(positions)
-        example = namespace.names[positions[0]]
+    for (first, first_span, second_span), shared in conflicts.items():
+        count = len(shared)
+        example = namespace.names[shared[0]]
         what = f"{count} parameter{'s' if count != 1 else ''} (e.g. `{example}`)"
-        places = ((first_span, second_span, phases[second]), (second_span, first_span, phases[first]))
-        for here, there, other_phase in places:
-            problems.append(
-                error(
-                    "E201",
-                    f"{what} thawed here {'are' if count != 1 else 'is'} also thawed by {other_phase.label}; "
-                    "a parameter is thawed by at most one phase",
-                    here,
-                    related=(Related(there, f"{other_phase.label} thaws them here"),),
-                )
+        verb = "are" if count != 1 else "is"
+        problems.append(
+            error(
+                "E201",
+                f"{what} thawed here {verb} already thawed by {phases[first].label}; "
+                "a parameter is thawed by at most one phase",
+                second_span,
+                related=(Related(first_span, f"{phases[first].label} thaws them first, here"),),
             )
+        )
     return problems

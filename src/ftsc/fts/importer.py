@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ftsc.compiler.compile import compile_schedule
 from ftsc.compiler.namespace import Namespace
-from ftsc.diagnostics import Diagnostic, Span, error, information, sort_key
+from ftsc.diagnostics import Diagnostic, Span, capped, error, information, sort_key
 from ftsc.format import format_text
 from ftsc.fts import emit, regex_text
 from ftsc.fts.lints import lint_schedule
@@ -95,7 +95,7 @@ def import_fts(
 def _done(
     text: str | None, diagnostics: list[Diagnostic], fts_phases: list[list[str]] | None = None
 ) -> ImportResult:
-    return ImportResult(text, sorted(diagnostics, key=sort_key), fts_phases)
+    return ImportResult(text, capped(sorted(diagnostics, key=sort_key)), fts_phases)
 
 
 def _regex_problems(schedule: FtsSchedule) -> list[Diagnostic]:
