@@ -359,25 +359,25 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
 def _overlaps(phases: list[ast.Phase], selection: Selection, namespace: Namespace) -> list[Diagnostic]:
     """E201 once per conflict: on the later selector, pointing at the phase that thawed the names first.
 
-    Each name remembers the first phase (and selector) to thaw it, so a later phase is compared with
-    those owners only, never with every earlier phase: 250 phases thawing one name are 249 conflicts."""
-    owners: dict[int, tuple[int, ast.Selector]] = {}
+    Each name remembers the first phase to thaw it, so a later phase is compared with those owners only,
+    never with every earlier phase: 250 phases thawing one name are 249 conflicts, not 31,125 pairs."""
     conflicts: dict[tuple[int, Span, Span], list[int]] = defaultdict(list)
-    earlier: set[int] = set()
+    owners: dict[int, int] = {}  # position -> the first phase that thaws it
     for second, thawed in enumerate(selection.thawed):
-        if not earlier.isdisjoint(thawed):  # rare: only then find which selectors are involved
-            for second_selector, positions in selection.sites[second]:
-                for position in sorted(positions & earlier):
-                    first, first_selector = owners[position]
-                    conflicts[(first, first_selector.span, second_selector.span)].append(position)
-        for selector, positions in selection.sites[second]:
-            for position in positions - earlier:
-                owners.setdefault(position, (second, selector))
-        earlier |= thawed
+        for second_selector, positions in selection.sites[second]:
+            by_owner: defaultdict[int, set[int]] = defaultdict(set)
+            for position in positions.intersection(owners):  # rare: only conflicts are looked at
+                by_owner[owners[position]].add(position)
+            for first, taken in by_owner.items():
+                for first_selector, first_positions in selection.sites[first]:
+                    shared = taken & first_positions
+                    if shared:
+                        conflicts[(first, first_selector.span, second_selector.span)].extend(sorted(shared))
+        owners.update(dict.fromkeys(thawed.difference(owners), second))
     problems: list[Diagnostic] = []
-    for (first, first_span, second_span), shared in conflicts.items():
-        count = len(shared)
-        example = namespace.names[shared[0]]
+    for (first, first_span, second_span), found in conflicts.items():
+        count = len(found)
+        example = namespace.names[found[0]]
         what = f"{count} parameter{'s' if count != 1 else ''} (e.g. `{example}`)"
         verb = "are" if count != 1 else "is"
         problems.append(

@@ -10,11 +10,12 @@ with the reason and a way out; docs/language.md lists the limits and where RE2 r
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import re2
+from re2 import _re2  # the binding's RE2 object: a yes/no match without the wrapper's per-call Match
 
 try:  # the parser behind `re`; private, so it is imported the way `regex_words` imports it
     from re import _constants as sre_constants
@@ -31,6 +32,12 @@ _MAX_PROGRAM = 8 << 20  # bytes of RE2 program and automaton memory per regex
 _OPTIONS = re2.Options()
 _OPTIONS.max_mem = _MAX_PROGRAM
 _OPTIONS.log_errors = False
+_TEST_OPTIONS = re2.Options()  # for yes/no questions: no capture groups, so RE2 can run its DFA
+_TEST_OPTIONS.max_mem = _MAX_PROGRAM
+_TEST_OPTIONS.log_errors = False
+_TEST_OPTIONS.never_capture = True
+_BOTH, _START = _re2.RE2.Anchor.ANCHOR_BOTH, _re2.RE2.Anchor.ANCHOR_START
+_NO_MATCH = (-1, -1)
 
 # Python's `\s` on text: what `str.isspace` accepts.
 _UNICODE_SPACE = (
@@ -75,23 +82,32 @@ class RegexProblem(Exception):
         self.invalid = invalid  # Python's `re` refuses it too (else it is one of the linear-time limits)
 
 
-@dataclass(frozen=True)
 class LinearRegex:
     """A regex compiled for RE2. `fullmatch` is what a `re"…"` selector asks; `match` (from the start
-    only) is what FTS asks of a `params` entry; `group` reads one named group of a match from the start."""
+    only) is what FTS asks of a `params` entry; `group` reads one named group of a match from the start.
+    The yes/no questions go straight to the compiled automaton (a name is matched in microseconds, and
+    a selector may ask it of tens of thousands of names)."""
 
-    source: str
-    compiled: Any  # re2._Regexp (the package ships no type information)
+    def __init__(self, source: str, translated: str, test: Any) -> None:
+        self.source = source
+        self.translated = translated  # RE2 syntax
+        self._test = test  # _re2.RE2, without capture groups
 
     def fullmatch(self, text: str) -> bool:
-        return self.compiled.fullmatch(text) is not None
+        encoded = text.encode()
+        return bool(self._test.Match(_BOTH, encoded, 0, len(encoded))[0] != _NO_MATCH)
 
     def match(self, text: str) -> bool:
-        return self.compiled.match(text) is not None
+        encoded = text.encode()
+        return bool(self._test.Match(_START, encoded, 0, len(encoded))[0] != _NO_MATCH)
 
     def group(self, text: str, name: str) -> str | None:
-        found = self.compiled.match(text)
-        return None if found is None else found.group(name)
+        found = self._with_groups.match(text)
+        return None if found is None else str(found.group(name))
+
+    @functools.cached_property
+    def _with_groups(self) -> Any:
+        return re2.compile(self.translated, _OPTIONS)
 
 
 def compile_regex(source: str) -> LinearRegex:
@@ -121,19 +137,18 @@ def compile_regex(source: str) -> LinearRegex:
 
 def compile_translated(source: str, translated: str) -> LinearRegex:
     """RE2 syntax compiled under the memory budget (the patterns' own regexes come here directly)."""
-    try:
-        compiled = re2.compile(translated, _OPTIONS)
-    except re2.error as exc:
-        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+    test = _re2.RE2(translated.encode(), _TEST_OPTIONS)
+    if not test.ok():
+        reason = test.error().decode(errors="replace")
         if "repetition" in reason:
-            raise RegexProblem(_too_many(), _first(source, ("{",))) from None
+            raise RegexProblem(_too_many(), _first(source, ("{",)))
         if "too large" in reason:
             raise RegexProblem(
                 "the regex is too large to match in linear time (its automaton exceeds the memory budget): "
                 "split it into several selectors"
-            ) from None
-        raise RegexProblem(f"invalid regex: {reason}") from None
-    return LinearRegex(source, compiled)
+            )
+        raise RegexProblem(f"invalid regex: {reason}")
+    return LinearRegex(source, translated, test)
 
 
 def _too_many() -> str:

@@ -63,7 +63,14 @@ class SegmentMatcher:
     def matches(self, segment: str) -> bool:
         if self.choices is not None:
             return segment in self.choices
-        return self._regex.fullmatch(segment)
+        known = self._seen.get(segment)
+        if known is None:  # a trie walk asks about the same few segments (`q_proj`, …) under every node
+            known = self._seen[segment] = self._regex.fullmatch(segment)
+        return known
+
+    @functools.cached_property
+    def _seen(self) -> dict[str, bool]:
+        return {}
 
     @functools.cached_property
     def _regex(self) -> LinearRegex:
