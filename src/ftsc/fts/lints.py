@@ -20,6 +20,7 @@ from ftsc.fts.schedule import Entry, FtsSchedule
 from ftsc.fts.simplify import Simplifier
 
 _SHOWN = 3
+_MAX_DOTS = 64  # dots of one entry checked for W502, each a regex of its own (entries may be 10,000 long)
 
 
 def lint_schedule(
@@ -128,7 +129,7 @@ def _any_character(
     """W502: each unescaped `.` that, in some selected name, matches a character other than a dot."""
     problems = []
     numbered = any(token.kind == "backref" for token in tokens)
-    for index in regex_text.unquantified_dots(tokens):
+    for index in regex_text.unquantified_dots(tokens)[:_MAX_DOTS]:
         try:
             literal = compile_regex(regex_text.with_literal_dots(tokens, [index]))
         except RegexProblem:
