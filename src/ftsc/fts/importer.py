@@ -27,6 +27,7 @@ from ftsc.fts.resolve import Resolved, compile_entry, resolve_schedule
 from ftsc.fts.schedule import FtsPhase, FtsSchedule, read_schedule
 from ftsc.fts.simplify import Simplifier, exact_selector, regex_literal
 from ftsc.fts.yaml_source import load_yaml
+from ftsc.grammar import ast
 
 _NO_NAMESPACE = information(
     "I509",
@@ -223,6 +224,29 @@ def _common_depth(names: list[str]) -> int:
     return depth
 
 
+# The FTS phase key each `.fts` phase statement comes from.
+_FTS_KEYS = {
+    "lr": "lr",
+    "optimizer": "new_optimizer",
+    "lr_scheduler": "new_lr_scheduler",
+    "lr_scheduler_config": "new_lr_scheduler",
+    "init_pg_lrs": "new_lr_scheduler",
+    "use_current_optimizer_pg_lrs": "new_lr_scheduler",
+}
+
+
+def _fts_key(phase: ast.Phase, span: Span) -> str | None:
+    """The FTS key whose translation holds `span` (a span in the translated phase), if one does."""
+    for setting in phase.settings:
+        if setting.span.start <= span.start < setting.span.end:
+            return _FTS_KEYS.get(setting.name)
+    if any(thaw.span.start <= span.start < thaw.span.end for thaw in phase.thaws):
+        return "params"
+    if any(until.span.start <= span.start < until.span.end for until in phase.untils):
+        return "max_transition_epoch"
+    return None
+
+
 def _check(
     text: str, schedule: FtsSchedule, namespace: Namespace | None, fts_phases: list[list[str]] | None
 ) -> Diagnostic | None:
@@ -231,13 +255,15 @@ def _check(
     problems = [d for d in result.diagnostics if d.is_error]
     if problems:
         first = problems[0]
-        line = text.count("\n", 0, first.span.start) + 1
-        where = next(
-            (phase.key_span for phase, compiled in zip(schedule.phases, result.schedule.phases, strict=False)
-             if compiled.span.start <= first.span.start < compiled.span.end),
-            Span(0, 0),
-        )  # fmt: skip
-        message = f"the translation does not compile (its line {line}: {first.code} {first.message})"
+        for phase, compiled in zip(schedule.phases, result.schedule.phases, strict=False):
+            if compiled.span.start <= first.span.start < compiled.span.end:
+                key = _fts_key(compiled, first.span)
+                where = phase.key_spans.get(key, phase.key_span) if key else phase.key_span
+                what = f"`{key}` of phase {phase.number}" if key else f"phase {phase.number}"
+                break
+        else:
+            where, what = Span(0, 0), "the schedule"
+        message = f"{what} cannot be written in `.fts`: in `.fts` it would be {first.code}: {first.message}"
         return error("E515", message, where)
     if result.plan is None or fts_phases is None:
         return None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from ftsc.adapters.registry import adapter_for_strategy
 from ftsc.compiler.namespace import names_fingerprint
 from ftsc.compiler.plan import plan_fingerprint
 from ftsc.migrations import upgrade
-from ftsc.runtime import distributed, transitions
+from ftsc.runtime import distributed, prefix, transitions
 from ftsc.runtime.checkpoint import FTSCheckpoint
 from ftsc.runtime.early_stopping import FTSEarlyStopping
 from ftsc.runtime.errors import NamespaceMismatchError, PlanMismatchError, RuntimeConfigError
@@ -116,6 +116,7 @@ class FinetuningScheduler(Callback):
         self.options: Options | None = None
         self.fingerprint = ""
         self.adapter: StrategyAdapter | None = None
+        self.names = prefix.NameMap()  # plan names -> live names (`use namespace … at model`)
         self.depth = 0
         self.groups: list[GroupRecord] = []
         self.optimizer_phase = 0
@@ -238,9 +239,12 @@ class FinetuningScheduler(Callback):
                 f"(found {len(trainer.optimizers)})"
             )
         parameters = self._parameters(pl_module)
-        self._check_namespace(list(parameters))
+        if self._check_namespace(list(parameters)):
+            parameters = self._parameters(pl_module)  # the adapter sees the phases in live names now
         distributed.agree_on_plan(trainer, self.fingerprint)
         resumed = self._resumed
+        if resumed is not None:
+            self._check_resumed_names(resumed)
         self.depth = resumed.depth if resumed is not None else 0
         freeze(pl_module, options.frozen_bn_track_running_stats)
         for index in range(self.depth + 1):
@@ -302,27 +306,51 @@ class FinetuningScheduler(Callback):
                     f"{per_phase} per phase); give one lr per group"
                 )
 
-    def _check_namespace(self, live: list[str]) -> None:
+    def _check_namespace(self, live: list[str]) -> bool:
+        """Check the live names against the plan's, through `namespace.prefix`; True when the phases were
+        put into live names (a prefix), so the parameters must be looked up again."""
         assert self.plan is not None
         namespace = self.plan["namespace"]
-        if names_fingerprint(live) == namespace["fingerprint"]:
-            return
-        expected = [name for phase in self.phases for name in phase.params] + list(self.plan["frozen"])
-        if set(expected) == set(live) and len(live) == namespace["size"]:
-            log.debug(
-                "ftsc: the model lists the plan's parameters in another order; the plan applies unchanged"
+        stated = str(namespace.get("prefix", ""))
+        names = prefix.NameMap.of_prefix(stated)
+        if names.identity and names_fingerprint(live) == namespace["fingerprint"]:
+            return False
+        phases = phases_of(self.plan)  # in plan names, also on a second fit
+        expected = [name for phase in phases for name in phase.params] + list(self.plan["frozen"])
+        if not prefix.fits(expected, live, names):
+            fit = prefix.find_fit(expected, live)
+            if fit is not None and fit.names != names:
+                if not (fit.exact and not stated):
+                    raise NamespaceMismatchError(f"the model does not fit the plan{self._where()}: "
+                                                 + prefix.mismatch_line(fit, stated))  # fmt: skip
+                log.info("ftsc: %s", prefix.running_note(fit))
+                names = fit.names
+            else:
+                raise NamespaceMismatchError(
+                    f"the model does not fit the plan{self._where()}: "
+                    f"{mismatch_report([names.live(name) for name in expected], live)}; recompile the "
+                    "schedule against this model (`ftsc namespace export`, then `ftsc compile`)"
+                )
+        elif names.identity:
+            log.debug("ftsc: the model lists the plan's parameters in another order; the plan applies unchanged")
+        self.names = names
+        if names.identity:
+            return False
+        self.phases = [replace(phase, params=tuple(map(names.live, phase.params))) for phase in phases]
+        return True
+
+    def _check_resumed_names(self, state: SchedulerState) -> None:
+        saved = prefix.NameMap(state.names.get("drop", ""), state.names.get("add", ""))
+        if saved != self.names:
+            raise PlanMismatchError(
+                f"the checkpoint was written with the plan's names {saved.describe()} in the trained module, "
+                f"and this run finds them {self.names.describe()}; resume with the module it was written "
+                "with, or start the run afresh"
             )
-            return
-        where = (
-            f" ({self.schedule_path or self.plan_source})"
-            if isinstance(self.plan_source, (str, os.PathLike))
-            else ""
-        )
-        raise NamespaceMismatchError(
-            f"the model does not fit the plan{where}: {mismatch_report(expected, live)}; recompile the "
-            f"schedule "
-            "against this model (`ftsc namespace export`, then `ftsc compile`)"
-        )
+
+    def _where(self) -> str:
+        source = self.schedule_path or self.plan_source
+        return f" ({source})" if isinstance(source, (str, os.PathLike)) else ""
 
     def _thaw(self, module: nn.Module, parameters: Mapping[str, nn.Parameter], phase: PhaseSpec) -> None:
         thawed = thaw(module, parameters, phase.params, self._opts().frozen_bn_track_running_stats)
@@ -460,6 +488,7 @@ class FinetuningScheduler(Callback):
             optimizer_phase=self.optimizer_phase,
             scheduler_phase=self.scheduler_phase,
             adapter=self.adapter.state_dict() if self.adapter is not None else {},
+            names={"drop": self.names.drop, "add": self.names.add},
         )
         return state.to_dict()
 
