@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 
 from ftsc.cli.common import EXIT_ERRORS, EXIT_OK, UsageError
+from ftsc.wording import counted
 
 _MAX_LISTED = 5
 
@@ -126,8 +127,9 @@ def _export(args: argparse.Namespace) -> int:
     size = f" ({numel:,} elements)" if numel is not None else ""
     precision = getattr(result.precision, "precision", None)
     print(
-        f"wrote {args.output}: {len(namespace)} parameters{size}, {len(namespace.aliases)} aliases, "
-        f"{len(namespace.modules)} modules" + (f"; precision {precision}" if precision else ""),
+        f"wrote {args.output}: {counted(len(namespace), 'parameter')}{size}, "
+        f"{counted(len(namespace.aliases), 'alias')}, {counted(len(namespace.modules), 'module')}"
+        + (f"; precision {precision}" if precision else ""),
         file=sys.stderr,
     )
     return EXIT_OK

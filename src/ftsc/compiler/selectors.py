@@ -243,7 +243,7 @@ class SelectorResolver:
         shift = prefix_hint.find_name_shift(selector.text, self.index.trie, self.index.index)
         if shift is not None:
             return Resolution(selector, [], [self._shifted(selector, shift, selector.text)])
-        close = _closest_name(self.index, selector.text)
+        close = closest_name(self.index, selector.text)
         hint = f'; did you mean `"{close}"`?' if close else ""
         fixes = [Fix(f'Replace with "{close}"', selector.text_span, close)] if close else []
         message = f'no parameter is named "{selector.text}"{hint}'
@@ -386,7 +386,7 @@ def _apply(text: str, offset: int, fixes: list[Fix]) -> str | None:
     return result
 
 
-def _closest_name(index: NamespaceIndex, name: str) -> str | None:
+def closest_name(index: NamespaceIndex, name: str) -> str | None:
     """The existing name closest to `name`, correcting one segment at a time along the trie."""
     node: TrieNode | None = index.trie
     segments = []

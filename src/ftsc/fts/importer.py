@@ -15,7 +15,7 @@ Translating an entry:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ftsc.compiler.compile import compile_schedule
 from ftsc.compiler.namespace import Namespace
@@ -87,10 +87,10 @@ def import_fts(
         return _done(None, [*diagnostics, exc.diagnostic], fts_phases)
     text = emit.schedule_text(phases, namespace_path)
     text = format_text(text).text or text  # `ftsc fmt`'s layout, which the emitter already follows
-    check = _check(text, schedule, namespace, fts_phases)
-    if check is not None:
-        return _done(None, [*diagnostics, check], fts_phases)
-    return _done(text, diagnostics, fts_phases)
+    checked = _check(text, schedule, namespace, fts_phases)
+    if any(d.is_error for d in checked):
+        return _done(None, [*diagnostics, *checked], fts_phases)
+    return _done(text, [*diagnostics, *checked], fts_phases)
 
 
 def _done(
@@ -249,8 +249,9 @@ def _fts_key(phase: ast.Phase, span: Span) -> str | None:
 
 def _check(
     text: str, schedule: FtsSchedule, namespace: Namespace | None, fts_phases: list[list[str]] | None
-) -> Diagnostic | None:
-    """Compile the translation: it must have no error and, with a namespace, FTS's phases exactly."""
+) -> list[Diagnostic]:
+    """Compile the translation: it must have no error and, with a namespace, FTS's phases exactly. Its
+    W208 (parameters no phase thaws) is reported too, at the last phase of the YAML, as `check` would."""
     result = compile_schedule(text, namespace)
     problems = [d for d in result.diagnostics if d.is_error]
     if problems:
@@ -264,9 +265,9 @@ def _check(
         else:
             where, what = Span(0, 0), "the schedule"
         message = f"{what} cannot be written in `.fts`: in `.fts` it would be {first.code}: {first.message}"
-        return error("E515", message, where)
+        return [error("E515", message, where)]
     if result.plan is None or fts_phases is None:
-        return None
+        return []
     plan_phases = result.plan["phases"]
     assert isinstance(plan_phases, list)
     for phase, plan_phase, expected in zip(schedule.phases, plan_phases, fts_phases, strict=True):
@@ -275,5 +276,6 @@ def _check(
                 f"the translation of phase {phase.number} does not thaw what FTS thaws; please report this "
                 "with the schedule"
             )
-            return error("E515", message, phase.key_span)
-    return None
+            return [error("E515", message, phase.key_span)]
+    last = schedule.phases[-1].key_span
+    return [replace(d, span=last, related=(), fixes=()) for d in result.diagnostics if d.code == "W208"]

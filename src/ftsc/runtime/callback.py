@@ -41,6 +41,7 @@ from ftsc.runtime.names import canonical_parameters, mismatch_report
 from ftsc.runtime.plan_source import PlanSource, compile_for_module, load_plan
 from ftsc.runtime.plan_view import Options, PhaseSpec, last_depth, options_of, phases_of
 from ftsc.runtime.state import GroupRecord, SchedulerState
+from ftsc.wording import counted
 
 log = logging.getLogger("ftsc.runtime")
 
@@ -319,18 +320,16 @@ class FinetuningScheduler(Callback):
         expected = [name for phase in phases for name in phase.params] + list(self.plan["frozen"])
         if not prefix.fits(expected, live, names):
             fit = prefix.find_fit(expected, live)
-            if fit is not None and fit.names != names:
-                if not (fit.exact and not stated):
-                    raise NamespaceMismatchError(f"the model does not fit the plan{self._where()}: "
-                                                 + prefix.mismatch_line(fit, stated))  # fmt: skip
-                log.info("ftsc: %s", prefix.running_note(fit))
-                names = fit.names
-            else:
+            if fit is None or (fit.names.identity and names.identity):
                 raise NamespaceMismatchError(
-                    f"the model does not fit the plan{self._where()}: "
-                    f"{mismatch_report([names.live(name) for name in expected], live)}; recompile the "
-                    "schedule against this model (`ftsc namespace export`, then `ftsc compile`)"
+                    f"the model does not fit the plan{self._where()}: {mismatch_report(expected, live)}; "
+                    "recompile the schedule against this model (`ftsc namespace export`, then `ftsc compile`)"
                 )
+            if not fit.exact or stated:  # a stated prefix that does not fit is an error, never a guess
+                message = prefix.mismatch_line(fit, stated)
+                raise NamespaceMismatchError(f"the model does not fit the plan{self._where()}: {message}")
+            log.info("ftsc: %s", prefix.running_note(fit))
+            names = fit.names
         elif names.identity:
             log.debug("ftsc: the model lists the plan's parameters in another order; the plan applies unchanged")
         self.names = names
@@ -526,7 +525,7 @@ class FinetuningScheduler(Callback):
             log.warning("ftsc: %s; continuing under this plan (allow_plan_change=True)", message)
         if state.depth >= len(self.phases) and self.phases:
             raise PlanMismatchError(
-                f"the checkpoint is at phase {state.depth} but the plan has {len(self.phases)} phases"
+                f"the checkpoint is at phase {state.depth} but the plan has {counted(len(self.phases), 'phase')}"
             )
         return state
 

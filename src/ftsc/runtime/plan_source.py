@@ -23,6 +23,7 @@ from ftsc.grammar.parser import parse
 from ftsc.migrations import MigrationError, upgrade
 from ftsc.runtime.errors import RuntimeConfigError, ScheduleCompileError
 from ftsc.runtime.names import canonical_name
+from ftsc.wording import counted
 
 PlanSource = str | os.PathLike[str] | Mapping[str, Any]
 
@@ -65,7 +66,7 @@ def compile_for_module(
     if result.has_errors or result.plan is None:
         report = render([FileReport(SourceText(text, str(path)), tuple(result.diagnostics))], "human")
         raise ScheduleCompileError(
-            f"{path} does not compile against the model's {len(namespace.names)} parameters:\n{report}"
+            f"{path} does not compile against the model's {counted(len(namespace.names), 'parameter')}:\n{report}"
         )
     return dict(result.plan)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ftsc.wording import counted
+
 _SHOWN = 3
 
 
@@ -86,12 +88,17 @@ def find_fit(plan_names: Sequence[str], live: Sequence[str]) -> Fit | None:
     return Fit(names, not missing and not unexpected, missing, unexpected)
 
 
-def _prefixes(names: Sequence[str]) -> list[str]:
-    """The leading segments of the first name (`model.`, `model.bert.`), the candidates for a prefix."""
-    if not names:
-        return []
-    segments = names[0].split(".")[:-1]
-    return [".".join(segments[:count]) + "." for count in range(1, len(segments) + 1)]
+def _prefixes(names: Sequence[str]) -> set[str]:
+    """Candidates for a prefix: the leading segments (`model.`, `model.bert.`) of the first name under each
+    top-level module (a LightningModule's own parameters come before its submodules')."""
+    firsts: dict[str, str] = {}
+    for name in names:
+        firsts.setdefault(name.partition(".")[0], name)
+    found: set[str] = set()
+    for name in firsts.values():
+        segments = name.split(".")[:-1]
+        found.update(".".join(segments[:count]) + "." for count in range(1, len(segments) + 1))
+    return found
 
 
 def running_note(fit: Fit) -> str:
@@ -112,9 +119,9 @@ def mismatch_line(fit: Fit, stated: str) -> str:
         )
     parts = []
     if fit.missing:
-        parts.append(f"{len(fit.missing)} plan names are not there ({_listed(fit.missing)})")
+        parts.append(f"{counted(len(fit.missing), 'plan name')} not there ({_listed(fit.missing)})")
     if fit.unexpected:
-        parts.append(f"{len(fit.unexpected)} live parameters are not in the plan ({_listed(fit.unexpected)})")
+        parts.append(f"{counted(len(fit.unexpected), 'live parameter')} not in the plan ({_listed(fit.unexpected)})")
     return (
         f"the model's names are the plan's {fit.names.describe()}, except that {' and '.join(parts)}: "
         "export the namespace of the whole trained module (`ftsc namespace export --target …`), or hold "
