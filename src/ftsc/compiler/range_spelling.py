@@ -59,7 +59,8 @@ def rewrite(text: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             covered.append(found.span)
     if not replaced:
         return diagnostics
-    kept = [d for d in diagnostics if not (d.code in ("E001", "E102") and any(_inside(d.span, s) for s in covered))]
+    # what the parser made of the rest of the mistake (`_proj` after `(q|k)` read as a setting) only echoes it
+    kept = [d for d in diagnostics if not any(_inside(d.span, span) for span in covered)]
     return [*kept, *replaced]
 
 
