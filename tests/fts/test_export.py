@@ -166,7 +166,7 @@ def test_cli(bert_plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_cli_refuses_a_bad_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"plan_version": 1}))
+    bad.write_text(json.dumps({"plan_version": 2}))
     assert main(["export-fts", str(bad)]) == 2
     assert "not a valid plan" in capsys.readouterr().err
     assert main(["export-fts", str(tmp_path / "missing.json")]) == 2
