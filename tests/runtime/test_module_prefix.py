@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
+from lightning.pytorch.callbacks import ModelCheckpoint
 import pytest
 import torch
 from runtime_support import Probe, trainer
@@ -19,7 +20,7 @@ from ftsc.cli import main
 from ftsc.compiler.namespace import names_fingerprint
 from ftsc.compiler.plan import read_plan
 from ftsc.runtime import FinetuningScheduler
-from ftsc.runtime.errors import NamespaceMismatchError
+from ftsc.runtime.errors import NamespaceMismatchError, PlanMismatchError
 
 transformers = pytest.importorskip("transformers")
 
@@ -180,3 +181,35 @@ class _Bare(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         return torch.optim.SGD([p for p in self.parameters() if p.requires_grad], lr=0.1)
+
+
+def test_a_schedule_compiled_at_setup_is_checked_inside_self_model(exported: Path, tmp_path: Path) -> None:
+    """`schedule=`: the `.fts` compiles against the live names under `model.`, in the model's own names."""
+    schedule = exported / "at-setup.fts"
+    schedule.write_text(SCHEDULE.format(at=" at model"))
+    probe = Probe()
+    scheduler = FinetuningScheduler(schedule=schedule)
+    trainer(tmp_path, 3, [scheduler, probe], limit_train_batches=2).fit(Classifier(), train_dataloaders=data())
+    assert scheduler.plan is not None and scheduler.plan["namespace"]["prefix"] == "model"
+    assert [record.depth for record in probe.records] == [0, 1, 2]
+    assert "model.classifier.weight" in probe.records[0].trainable
+
+
+def test_a_resume_continues_under_the_prefix_and_the_checkpoint_keeps_it(exported: Path, tmp_path: Path) -> None:
+    plan_path = compiled(exported, " at model")
+    saver = ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="{epoch}", save_top_k=-1, every_n_epochs=1)
+    first = trainer(tmp_path, 2, [FinetuningScheduler(plan=plan_path), saver], limit_train_batches=2,
+                    enable_checkpointing=True)  # fmt: skip
+    first.fit(Classifier(), train_dataloaders=data())
+    checkpoint = tmp_path / "ckpt" / "epoch=1.ckpt"
+    saved = torch.load(checkpoint, weights_only=False)["callbacks"]
+    (state,) = [value for key, value in saved.items() if "FinetuningScheduler" in key]
+    assert state["names"] == {"drop": "", "add": "model."} and state["state_version"] == 2
+    probe = Probe()
+    resumed = trainer(tmp_path, 3, [FinetuningScheduler(plan=plan_path), probe], limit_train_batches=2)
+    resumed.fit(Classifier(), train_dataloaders=data(), ckpt_path=checkpoint)
+    assert [record.depth for record in probe.records] == [2]
+    other = FinetuningScheduler(plan=plan_path)
+    other.load_state_dict({**state, "names": {"drop": "", "add": ""}})
+    with pytest.raises(PlanMismatchError, match=r"^the checkpoint was written with the plan's names at its root"):
+        trainer(tmp_path, 3, [other], limit_train_batches=2).fit(Classifier(), train_dataloaders=data())
