@@ -461,9 +461,14 @@ def test_range_spellings_of_other_tools_are_one_e102_with_the_pattern_spelling(
 
 
 @pytest.mark.parametrize(("value", "bare"), [('"2e-4"', "2e-4"), ('" 0.1"', "0.1")])
-def test_a_quoted_number_is_e302_saying_to_drop_the_quotes(namespace: Namespace, value: str, bare: str) -> None:
+def test_a_quoted_number_is_e302_saying_to_drop_the_quotes(
+    namespace: Namespace, value: str, bare: str
+) -> None:
     text = f"defaults {{ lr = {value} }}\n{CLEAN}"
     diagnostic = single(run(text, namespace), "E302")
     assert f"drop the quotes: `lr = {bare}`" in diagnostic.message
     assert diagnostic.fixes[0].new_text == bare and diagnostic.fixes[0].span == at(text, value)
-    assert "drop the quotes" not in single(run(f'defaults {{ lr = "fast" }}\n{CLEAN}', namespace), "E302").message
+    assert (
+        "drop the quotes"
+        not in single(run(f'defaults {{ lr = "fast" }}\n{CLEAN}', namespace), "E302").message
+    )

@@ -44,7 +44,10 @@ def test_any_v1_plan_upgrades_to_a_valid_plan_with_the_same_fingerprint(plan: di
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"namespace": "x"}, 'namespace: expected an object, got "x"'), ({"phases": {}}, "phases: expected a list")],
+    [
+        ({"namespace": "x"}, 'namespace: expected an object, got "x"'),
+        ({"phases": {}}, "phases: expected a list"),
+    ],
 )
 def test_a_file_not_in_the_v1_layout_is_refused(change: dict[str, Any], message: str) -> None:
     with pytest.raises(MigrationError) as caught:

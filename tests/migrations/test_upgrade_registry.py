@@ -137,7 +137,6 @@ def test_checkpoint_state_at_version_2_is_returned_untouched() -> None:
     assert upgrade("checkpoint", state)[1] == ()
 
 
-
 @pytest.mark.parametrize(
     ("state", "code", "message"),
     [

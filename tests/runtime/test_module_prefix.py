@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import ModelCheckpoint
 import pytest
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 from runtime_support import Probe, trainer
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -92,7 +92,9 @@ def compiled(folder: Path, at: str) -> Path:
     return plan
 
 
-def fit(tmp_path: Path, plan: Path, module: pl.LightningModule, probe: Probe | None = None) -> FinetuningScheduler:
+def fit(
+    tmp_path: Path, plan: Path, module: pl.LightningModule, probe: Probe | None = None
+) -> FinetuningScheduler:
     scheduler = FinetuningScheduler(plan=plan)
     callbacks: list[pl.Callback] = [scheduler, *([probe] if probe else [])]
     trainer(tmp_path, 3, callbacks, limit_train_batches=2).fit(module, train_dataloaders=data())
@@ -144,7 +146,10 @@ def test_names_outside_the_prefix_are_one_line_naming_them(exported: Path, tmp_p
         fit(tmp_path, plan_path, Classifier(extra=True))
     message = str(caught.value)
     assert "\n" not in message
-    assert "the model's names are the plan's under `model.`, except that 1 live parameter not in the plan" in message
+    assert (
+        "the model's names are the plan's under `model.`, except that 1 live parameter not in the plan"
+        in message
+    )
     assert "`temperature`" in message
 
 
@@ -189,13 +194,17 @@ def test_a_schedule_compiled_at_setup_is_checked_inside_self_model(exported: Pat
     schedule.write_text(SCHEDULE.format(at=" at model"))
     probe = Probe()
     scheduler = FinetuningScheduler(schedule=schedule)
-    trainer(tmp_path, 3, [scheduler, probe], limit_train_batches=2).fit(Classifier(), train_dataloaders=data())
+    trainer(tmp_path, 3, [scheduler, probe], limit_train_batches=2).fit(
+        Classifier(), train_dataloaders=data()
+    )
     assert scheduler.plan is not None and scheduler.plan["namespace"]["prefix"] == "model"
     assert [record.depth for record in probe.records] == [0, 1, 2]
     assert "model.classifier.weight" in probe.records[0].trainable
 
 
-def test_a_resume_continues_under_the_prefix_and_the_checkpoint_keeps_it(exported: Path, tmp_path: Path) -> None:
+def test_a_resume_continues_under_the_prefix_and_the_checkpoint_keeps_it(
+    exported: Path, tmp_path: Path
+) -> None:
     plan_path = compiled(exported, " at model")
     saver = ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="{epoch}", save_top_k=-1, every_n_epochs=1)
     first = trainer(tmp_path, 2, [FinetuningScheduler(plan=plan_path), saver], limit_train_batches=2,
@@ -211,5 +220,7 @@ def test_a_resume_continues_under_the_prefix_and_the_checkpoint_keeps_it(exporte
     assert [record.depth for record in probe.records] == [2]
     other = FinetuningScheduler(plan=plan_path)
     other.load_state_dict({**state, "names": {"drop": "", "add": ""}})
-    with pytest.raises(PlanMismatchError, match=r"^the checkpoint was written with the plan's names at its root"):
+    with pytest.raises(
+        PlanMismatchError, match=r"^the checkpoint was written with the plan's names at its root"
+    ):
         trainer(tmp_path, 3, [other], limit_train_batches=2).fit(Classifier(), train_dataloaders=data())

@@ -74,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
     if not write_output(args.output, text, "schedule"):
         return EXIT_OK
     phases = len(result.schedule.phases)
-    print(f"wrote {args.output}: {counted(phases, 'phase')} for {counted(len(namespace), 'parameter')}", file=sys.stderr)
+    print(
+        f"wrote {args.output}: {counted(phases, 'phase')} for {counted(len(namespace), 'parameter')}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

@@ -193,7 +193,8 @@ def _check_headers(schedule: ast.Schedule) -> list[Diagnostic]:
             problems.append(
                 error(
                     "E302",
-                    f'`at "{use.at.value}"` is not a module path: write the attribute path of the model inside '
+                    f'`at "{use.at.value}"` is not a module path: write the attribute path of the model '
+                    "inside "
                     "the trained module, e.g. `at model` or `at model.backbone`",
                     use.at.span,
                 )

@@ -75,12 +75,14 @@ def _recognise(text: str, diagnostic: Diagnostic) -> Diagnostic | None:
                 continue
             start = _BEFORE.search(text, 0, match.start())
             begin = start.start() if start is not None else match.start()
-            end = _PATTERN_CHARS.match(text, match.end()).end()
+            rest = _PATTERN_CHARS.match(text, match.end())
+            end = rest.end() if rest is not None else match.end()
             if begin == match.start() and what != "a range without braces":
                 continue  # nothing of a pattern before it: not a selector
             suggestion = text[begin : match.start()] + spelling(match) + text[match.end() : end]
             message = (
-                f"`{match.group()}` is {what}; a pattern spells it `{spelling(match)}`: write `{suggestion}`, "
+                f"`{match.group()}` is {what}; a pattern spells it `{spelling(match)}`: "
+                f"write `{suggestion}`, "
                 "which selects the same names"
             )
             span = Span(begin, end)

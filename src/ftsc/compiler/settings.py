@@ -351,7 +351,8 @@ def _wrong(name: str, value: ast.Value, expected: str) -> Diagnostic:
         hint = f' (strings need quotes: "{value.name}")'
     bare = _number_text(value) if "number" in expected else None
     if bare is not None:
-        hint = f"; drop the quotes: `{name.rpartition('.')[2]} = {bare}` (YAML habits quote numbers; `.fts` does not)"
+        key = name.rpartition(".")[2]
+        hint = f"; drop the quotes: `{key} = {bare}` (YAML habits quote numbers; `.fts` does not)"
         fixes = [Fix("Drop the quotes", value.span, bare)]
     return error("E302", f"`{name}` must be {expected}, not {describe(value)}{hint}", value.span, fixes=fixes)
 

@@ -42,7 +42,12 @@ def plan_1_to_2(plan: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(phase, Mapping):
             raise _layout(f"phases[{index}]: expected an object, got {show(phase)}")
         upgraded_phases.append(_after(phase, "params", {"elements": None}))
-    upgraded = {**plan, "plan_version": 2, "namespace": {**namespace, "prefix": ""}, "phases": upgraded_phases}
+    upgraded = {
+        **plan,
+        "plan_version": 2,
+        "namespace": {**namespace, "prefix": ""},
+        "phases": upgraded_phases,
+    }
     return _after(upgraded, "frozen", {"frozen_elements": None})
 
 

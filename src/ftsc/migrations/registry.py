@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ftsc import __version__
-from ftsc.migrations.errors import NEWER_VERSION, NO_VERSION, MigrationError, show
 from ftsc.migrations.checkpoint_v1 import checkpoint_1_to_2
+from ftsc.migrations.errors import NEWER_VERSION, NO_VERSION, MigrationError, show
 from ftsc.migrations.formats import FORMATS, Kind
 from ftsc.migrations.plan_v0 import plan_0_to_1
 from ftsc.migrations.plan_v1 import plan_1_to_2

@@ -86,9 +86,12 @@ def hf_factory(config_path: str | os.PathLike[str], auto_class: str | None = Non
         hint = (
             f"; did you mean {close}?"
             if close
-            else " (e.g. AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification, LlamaForCausalLM)"
+            else " (e.g. AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification, "
+            "LlamaForCausalLM)"
         )
-        raise HFError(f"--auto-class {name!r} is not a class of transformers {transformers.__version__}{hint}") from None
+        raise HFError(
+            f"--auto-class {name!r} is not a class of transformers {transformers.__version__}{hint}"
+        ) from None
     pretrained = transformers.PreTrainedModel
     if name.startswith("Auto") and callable(getattr(cls, "from_config", None)):
         if not _auto_class_fits(cls, config):

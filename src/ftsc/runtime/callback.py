@@ -331,7 +331,9 @@ class FinetuningScheduler(Callback):
             log.info("ftsc: %s", prefix.running_note(fit))
             names = fit.names
         elif names.identity:
-            log.debug("ftsc: the model lists the plan's parameters in another order; the plan applies unchanged")
+            log.debug(
+                "ftsc: the model lists the plan's parameters in another order; the plan applies unchanged"
+            )
         self.names = names
         if names.identity:
             return False
@@ -525,7 +527,8 @@ class FinetuningScheduler(Callback):
             log.warning("ftsc: %s; continuing under this plan (allow_plan_change=True)", message)
         if state.depth >= len(self.phases) and self.phases:
             raise PlanMismatchError(
-                f"the checkpoint is at phase {state.depth} but the plan has {counted(len(self.phases), 'phase')}"
+                f"the checkpoint is at phase {state.depth} but the plan has "
+                f"{counted(len(self.phases), 'phase')}"
             )
         return state
 

@@ -66,7 +66,8 @@ def compile_for_module(
     if result.has_errors or result.plan is None:
         report = render([FileReport(SourceText(text, str(path)), tuple(result.diagnostics))], "human")
         raise ScheduleCompileError(
-            f"{path} does not compile against the model's {counted(len(namespace.names), 'parameter')}:\n{report}"
+            f"{path} does not compile against the model's "
+            f"{counted(len(namespace.names), 'parameter')}:\n{report}"
         )
     return dict(result.plan)
 
@@ -83,7 +84,9 @@ def _inside(namespace: Namespace, prefix: str) -> Namespace:
     return Namespace(
         [ParameterInfo(p.name[len(start) :], p.shape, p.dtype, p.requires_grad) for p in inner],
         model=namespace.model,
-        modules=[ModuleInfo(m.name[len(start) :], m.type) for m in namespace.modules if m.name.startswith(start)],
+        modules=[
+            ModuleInfo(m.name[len(start) :], m.type) for m in namespace.modules if m.name.startswith(start)
+        ],
         aliases={
             alias[len(start) :]: target[len(start) :]
             for alias, target in namespace.aliases.items()

@@ -121,7 +121,9 @@ def mismatch_line(fit: Fit, stated: str) -> str:
     if fit.missing:
         parts.append(f"{counted(len(fit.missing), 'plan name')} not there ({_listed(fit.missing)})")
     if fit.unexpected:
-        parts.append(f"{counted(len(fit.unexpected), 'live parameter')} not in the plan ({_listed(fit.unexpected)})")
+        parts.append(
+            f"{counted(len(fit.unexpected), 'live parameter')} not in the plan ({_listed(fit.unexpected)})"
+        )
     return (
         f"the model's names are the plan's {fit.names.describe()}, except that {' and '.join(parts)}: "
         "export the namespace of the whole trained module (`ftsc namespace export --target …`), or hold "
@@ -131,7 +133,10 @@ def mismatch_line(fit: Fit, stated: str) -> str:
 
 def _fix(names: NameMap) -> str:
     if names.drop and not names.add:
-        return f"drop `{names.drop}` from the schedule's selectors and check it against the model's own namespace"
+        return (
+            f"drop `{names.drop}` from the schedule's selectors and check it against the model's own "
+            "namespace"
+        )
     if names.add:
         return f'write `use namespace "…" at {names.prefix}`'
     return "drop `at …` from `use namespace`"
