@@ -66,7 +66,7 @@ def find_shift(seq: syntax.Seq, index: SegmentIndex) -> Shift | None:
             if _matches(_prepend(seq, added), index):
                 return Shift(add=".".join(added) + ".")
     if leading and leading[0] not in trie:
-        for count in range(1, min(len(leading), _MAX_DROPPED + 1)):
+        for count in range(1, min(len(leading), _MAX_DROPPED) + 1):
             rest = _drop(seq, count)
             if rest is not None and _matches(rest, index):
                 return Shift(drop=".".join(leading[:count]) + ".")
