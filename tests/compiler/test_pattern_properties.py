@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ftsc.compiler.compile import compile_schedule
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.ranges import range_regex
@@ -490,3 +491,30 @@ def test_a_pattern_in_the_wrapping_modules_names_gets_the_prefix_dropped(case: t
     assert f"did you mean `{pattern}`?" in diagnostic.message
     (fix,) = diagnostic.fixes
     assert fix.span == Span(0, len("lit.")) and fix.new_text == ""
+
+
+_LAYERS = Namespace.from_names([f"layers.{n}.w" for n in range(12)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 9), st.integers(0, 9), st.lists(st.integers(0, 11), min_size=2, max_size=4, unique=True)
+)
+def test_regex_range_spellings_are_fixed_to_patterns_that_select_the_same(
+    lo: int, hi: int, some: list[int]
+) -> None:
+    """`[a-b]`, `a..b` and `(x|y)` get one E102 whose fix is a pattern selecting what the regex would."""
+    lo, hi = min(lo, hi), max(lo, hi)
+    cases = {
+        f"layers.[{lo}-{hi}].w": set(range(lo, hi + 1)),
+        f"layers.{lo}..{hi}.w": set(range(lo, hi + 1)),
+        f"layers.({'|'.join(map(str, some))}).w": set(some),
+    }
+    for written, numbers in cases.items():
+        text = f"phase a {{ thaw {written} }}\n"
+        (diagnostic,) = [d for d in compile_schedule(text, _LAYERS).diagnostics if d.is_error]
+        assert diagnostic.code == "E102"
+        (fix,) = diagnostic.fixes
+        fixed = compile_schedule(text[: fix.span.start] + fix.new_text + text[fix.span.end :], _LAYERS)
+        assert fixed.plan is not None
+        assert fixed.plan["phases"][0]["params"] == [f"layers.{n}.w" for n in sorted(numbers)]  # type: ignore[index]
