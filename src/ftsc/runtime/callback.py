@@ -314,9 +314,9 @@ class FinetuningScheduler(Callback):
         namespace = self.plan["namespace"]
         stated = str(namespace.get("prefix", ""))
         names = prefix.NameMap.of_prefix(stated)
-        if names.identity and names_fingerprint(live) == namespace["fingerprint"]:
-            return False
         phases = phases_of(self.plan)  # in plan names, also on a second fit
+        if names.identity and names_fingerprint(live) == namespace["fingerprint"]:
+            return self._use_names(names, phases)
         expected = [name for phase in phases for name in phase.params] + list(self.plan["frozen"])
         if not prefix.fits(expected, live, names):
             fit = prefix.find_fit(expected, live)
@@ -334,11 +334,16 @@ class FinetuningScheduler(Callback):
             log.debug(
                 "ftsc: the model lists the plan's parameters in another order; the plan applies unchanged"
             )
+        return self._use_names(names, phases)
+
+    def _use_names(self, names: prefix.NameMap, phases: list[PhaseSpec]) -> bool:
+        """Put the phases into live names; True when that changed them (look the parameters up again)."""
         self.names = names
-        if names.identity:
-            return False
-        self.phases = [replace(phase, params=tuple(map(names.live, phase.params))) for phase in phases]
-        return True
+        if not names.identity:
+            phases = [replace(phase, params=tuple(map(names.live, phase.params))) for phase in phases]
+        changed = phases != self.phases
+        self.phases = phases
+        return changed
 
     def _check_resumed_names(self, state: SchedulerState) -> None:
         saved = prefix.NameMap(state.names.get("drop", ""), state.names.get("add", ""))
