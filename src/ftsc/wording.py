@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-_PLURALS = {"alias": "aliases", "entry": "entries", "child": "children", "is": "are"}
+_PLURALS = {
+    "alias": "aliases",
+    "entry": "entries",
+    "child": "children",
+    "parameter or buffer": "parameters or buffers",
+}
 
 
 def counted(count: int, noun: str) -> str:

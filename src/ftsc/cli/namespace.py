@@ -111,7 +111,8 @@ def _export(args: argparse.Namespace) -> int:
         shown = ", ".join(result.allocated[:_MAX_LISTED])
         more = len(result.allocated) - _MAX_LISTED
         print(
-            f"ftsc: warning: {len(result.allocated)} parameters or buffers were allocated off the meta "
+            f"ftsc: warning: {counted(len(result.allocated), 'parameter or buffer')} "
+            f"{'was' if len(result.allocated) == 1 else 'were'} allocated off the meta "
             f"device (the model's code gives them an explicit device): {shown}"
             + (f" and {more} more" if more > 0 else ""),
             file=sys.stderr,

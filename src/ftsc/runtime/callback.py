@@ -302,9 +302,9 @@ class FinetuningScheduler(Callback):
             expected = len(self.groups) + per_phase * phase.index
             if phase.init_pg_lrs is not None and len(phase.init_pg_lrs) != expected:
                 raise RuntimeConfigError(
-                    f"{phase.label}: `init_pg_lrs` gives {len(phase.init_pg_lrs)} lrs, and the optimizer "
-                    f"will have {expected} parameter groups there (phase 0's {len(self.groups)}, then "
-                    f"{per_phase} per phase); give one lr per group"
+                    f"{phase.label}: `init_pg_lrs` gives {counted(len(phase.init_pg_lrs), 'lr')}, and the "
+                    f"optimizer will have {counted(expected, 'parameter group')} there (phase 0's "
+                    f"{len(self.groups)}, then {per_phase} per phase); give one lr per group"
                 )
 
     def _check_namespace(self, live: list[str]) -> bool:
