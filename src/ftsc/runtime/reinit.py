@@ -85,8 +85,8 @@ def build_lr_scheduler(
         if len(init_pg_lrs) != len(groups):
             raise RuntimeConfigError(
                 f"`init_pg_lrs` gives {counted(len(init_pg_lrs), 'lr')} for `{spec['class_path']}`, and the "
-                f"optimizer has {counted(len(groups), 'parameter group')} here (one per phase so far, two per "
-                "phase when the module sets `no_decay`); give one lr per group"
+                f"optimizer has {counted(len(groups), 'parameter group')} here (one per phase so far, two "
+                "per phase when the module sets `no_decay`); give one lr per group"
             )
         for group, lr in zip(groups, init_pg_lrs, strict=True):
             group["lr"] = group["initial_lr"] = lr
