@@ -33,6 +33,7 @@ CODES: dict[str, Code] = {
         Code("E104", _E, "`let` name bound twice"),
         Code("W105", _W, "selector adds nothing to its phase"),
         Code("W106", _W, "`except` selector removes nothing"),
+        Code("I107", _I, "every selector matches once the same leading segments are added or dropped"),
         Code("E201", _E, "parameter thawed by more than one phase"),
         Code("E202", _E, "`rest` used more than once"),
         Code("E203", _E, "`optimizer` / `lr_scheduler` set in phase 0"),

@@ -450,3 +450,92 @@ def test_i404_without_a_namespace_other_checks_still_run() -> None:
     assert single(result, "I404").severity == Severity.INFORMATION
     assert single(result, "E203").span == at(text, "optimizer")
     assert result.plan is None
+
+
+# -- names across the LightningModule seam (`model.` added or dropped) ---------------------------------------
+
+WRAPPED = Namespace.from_names([f"model.{name}" for name in NAMES], model="toy in a LightningModule")
+
+
+def test_e101_suggests_the_namespaces_leading_segments_and_i107_says_every_selector_misses_so() -> None:
+    text = 'use namespace "toy.json"\nphase a { thaw head.* }\nphase b { thaw "norm.weight", layers.{0..1}.** }\n'
+    result = run(text, WRAPPED)
+    misses = only(result, "E101")
+    assert [d.message.split("; ")[1] for d in misses] == [
+        "did you mean `model.head.*`? (every name of the namespace starts with `model.`)",
+        'did you mean `"model.norm.weight"`? (every name of the namespace starts with `model.`)',
+        "did you mean `model.layers.{0..1}.**`? (every name of the namespace starts with `model.`)",
+    ]
+    start = at(text, "head.*").start
+    assert misses[0].fixes[0].new_text == "model." and misses[0].fixes[0].span == Span(start, start)
+    note = single(result, "I107")
+    assert note.severity == Severity.INFORMATION
+    assert note.span == at(text, 'use namespace "toy.json"')
+    assert note.message.startswith("all 3 selectors match once `model.` is put in front")
+    assert 'use namespace "…" at model' in note.message
+
+
+def test_e101_suggests_dropping_leading_segments_the_namespace_lacks(namespace: Namespace) -> None:
+    text = "phase a { thaw model.head.* }\nphase b { thaw rest }\n"
+    diagnostic = single(run(text, namespace), "E101")
+    assert "did you mean `head.*`? (no name of the namespace starts with `model.`)" in diagnostic.message
+    fix = diagnostic.fixes[0]
+    assert fix.span == at(text, "model.") and fix.new_text == ""
+    note = single(run(text, namespace), "I107")
+    assert "once `model.` is dropped" in note.message
+
+
+def test_no_i107_while_some_selector_matches_as_written() -> None:
+    text = "phase a { thaw head.* }\nphase b { thaw model.norm.weight }\n"
+    result = run(text, WRAPPED)
+    assert len(only(result, "E101")) == 1
+    assert not [d for d in result.diagnostics if d.code == "I107"]
+
+
+def test_at_puts_the_prefix_in_the_plan_and_a_bad_one_is_e302(namespace: Namespace) -> None:
+    result = run('use namespace "toy.json" at model.backbone\n' + CLEAN, namespace)
+    assert result.plan is not None and result.plan["namespace"]["prefix"] == "model.backbone"  # type: ignore[index]
+    assert run(CLEAN, namespace).plan["namespace"]["prefix"] == ""  # type: ignore[index]
+    text = 'use namespace "toy.json" at "model..x"\n' + CLEAN
+    diagnostic = single(run(text, namespace), "E302")
+    assert diagnostic.span == at(text, '"model..x"') and "is not a module path" in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    ("written", "mistake", "suggestion"),
+    [
+        ("layers.[1-2].**", "`[1-2]` is a regex character class", "layers.{1..2}.**"),
+        ("layers.[12].**", "`[12]` is a regex character class", "layers.{1,2}.**"),
+        ("layers.1..2.**", "`1..2` is a range without braces", "layers.{1..2}.**"),
+        ("layers.(1|2).**", "`(1|2)` is a regex alternation", "layers.{1,2}.**"),
+        ("layers.[0-9]+.**", "`[0-9]+` is a regex for any number", "layers.{0..}.**"),
+        ("layers.0.attn.(q|k)_proj.*", "`(q|k)` is a regex alternation", "layers.0.attn.{q,k}_proj.*"),
+    ],
+)
+def test_range_spellings_of_other_tools_are_one_e102_with_the_pattern_spelling(
+    namespace: Namespace, written: str, mistake: str, suggestion: str
+) -> None:
+    text = f"phase a {{ thaw {written} }}\nphase b {{ thaw rest }}\n"
+    result = run(text, namespace)
+    assert [d.code for d in result.diagnostics if d.is_error] == ["E102"]
+    diagnostic = result.diagnostics[0]
+    assert diagnostic.message.startswith(mistake) and f"write `{suggestion}`" in diagnostic.message
+    assert diagnostic.span == at(text, written)
+    fixed = text.replace(written, diagnostic.fixes[0].new_text)
+    original = run(f"phase a {{ thaw {suggestion} }}\nphase b {{ thaw rest }}\n", namespace)
+    assert original.plan is not None
+    assert run(fixed, namespace).plan == original.plan
+
+
+@pytest.mark.parametrize(("value", "bare"), [('"2e-4"', "2e-4"), ('" 0.1"', "0.1")])
+def test_a_quoted_number_is_e302_saying_to_drop_the_quotes(
+    namespace: Namespace, value: str, bare: str
+) -> None:
+    text = f"defaults {{ lr = {value} }}\n{CLEAN}"
+    diagnostic = single(run(text, namespace), "E302")
+    assert f"drop the quotes: `lr = {bare}`" in diagnostic.message
+    assert diagnostic.fixes[0].new_text == bare and diagnostic.fixes[0].span == at(text, value)
+    assert (
+        "drop the quotes"
+        not in single(run(f'defaults {{ lr = "fast" }}\n{CLEAN}', namespace), "E302").message
+    )

@@ -19,6 +19,7 @@ from typing import Literal
 from ftsc import __version__
 from ftsc.codes import CODES
 from ftsc.diagnostics import Diagnostic, Severity, SourceText, Span, sort_key
+from ftsc.wording import counted
 
 Format = Literal["human", "json", "github", "sarif"]
 
@@ -164,7 +165,7 @@ def _summary_line(reports: Sequence[FileReport]) -> str:
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return counted(count, noun)
 
 
 def _human_diagnostic(

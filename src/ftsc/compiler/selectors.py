@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ftsc.compiler import prefix_hint
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
@@ -118,6 +119,10 @@ class SelectorResolver:
         self.diagnostics: list[Diagnostic] = []
         self.bindings: dict[str, syntax.Seq] = {}
         self.let_spans: dict[str, Span] = {}
+        # For the I107 note: selectors that matched, that missed, and the shifts that would fix the misses.
+        self.hits = 0
+        self.misses = 0
+        self.shifts: list[prefix_hint.Shift] = []
         self._bind(lets)
 
     # -- let bindings ------------------------------------------------------------------------------
@@ -196,12 +201,22 @@ class SelectorResolver:
 
     def resolve(self, selector: ast.Selector) -> Resolution:
         if selector.kind == "exact":
-            return self._exact(selector)
-        if selector.kind == "regex":
-            return self._regex(selector)
-        if selector.kind == "pattern":
-            return self._pattern(selector)
-        raise ValueError("`rest` is resolved by the compiler, after every other phase")
+            resolution = self._exact(selector)
+        elif selector.kind == "regex":
+            resolution = self._regex(selector)
+        elif selector.kind == "pattern":
+            resolution = self._pattern(selector)
+        else:
+            raise ValueError("`rest` is resolved by the compiler, after every other phase")
+        if resolution.positions:
+            self.hits += 1
+        elif resolution.positions is not None:
+            self.misses += 1
+        return resolution
+
+    def prefix_note(self, span: Span) -> Diagnostic | None:
+        """I107 when every selector missed by the same leading segments (see `prefix_hint`)."""
+        return prefix_hint.note(self.shifts, self.misses, self.hits, span)
 
     def _pattern(self, selector: ast.Selector) -> Resolution:
         seq, problems = syntax.parse_pattern(selector.text, selector.text_span.start)
@@ -248,7 +263,10 @@ class SelectorResolver:
         tied = self._tied(selector, selector.text, quoted=True)
         if tied is not None:
             return Resolution(selector, [], [tied])
-        close = _closest_name(self.index, selector.text)
+        shift = prefix_hint.find_name_shift(selector.text, self.index.trie, self.index.index)
+        if shift is not None:
+            return Resolution(selector, [], [self._shifted(selector, shift, selector.text)])
+        close = closest_name(self.index, selector.text)
         hint = f'; did you mean `"{close}"`?' if close else ""
         fixes = [Fix(f'Replace with "{close}"', selector.text_span, close)] if close else []
         message = f'no parameter is named "{selector.text}"{hint}'
@@ -292,12 +310,33 @@ class SelectorResolver:
             "E101", message, selector.span, fixes=[Fix(f"Replace with `{shown}`", selector.text_span, target)]
         )
 
+    def _shifted(self, selector: ast.Selector, shift: prefix_hint.Shift, expanded: str) -> Diagnostic:
+        """E101 for a selector that matches once leading segments are put in front or dropped; `expanded` is
+        its text with `$names` substituted (what to show when the dropped segments come from a `let`)."""
+        self.shifts.append(shift)
+        fixes = prefix_hint.fix_for(shift, selector.text, selector.text_span)
+        written = selector.text if fixes else expanded
+        quote = '"' if selector.kind == "exact" else ""
+        why = (
+            f"every name of the namespace starts with `{shift.add}`"
+            if shift.add
+            else f"no name of the namespace starts with `{shift.drop}`"
+        )
+        message = (
+            f"`{quote}{selector.text}{quote}` matches no parameter of the namespace; did you mean "
+            f"`{quote}{shift.apply(written)}{quote}`? ({why})"
+        )
+        return error("E101", message, selector.span, fixes=fixes)
+
     def _no_match(self, selector: ast.Selector, matcher: PatternMatcher) -> Diagnostic:
         assert self.index is not None
         trie = self.index.trie
         tied = self._tied(selector, syntax.render(matcher.seq), quoted=False)
         if tied is not None:
             return tied
+        shift = prefix_hint.find_shift(matcher.seq, self.index)
+        if shift is not None:
+            return self._shifted(selector, shift, syntax.render(matcher.seq))
         text = f"`{selector.text}` matches no parameter of the namespace"
         fixes = _typo_fixes(matcher, self.index)
         if fixes:
@@ -370,7 +409,7 @@ def _apply(text: str, offset: int, fixes: list[Fix]) -> str | None:
     return result
 
 
-def _closest_name(index: NamespaceIndex, name: str) -> str | None:
+def closest_name(index: NamespaceIndex, name: str) -> str | None:
     """The existing name closest to `name`, correcting one segment at a time along the trie."""
     node: TrieNode | None = index.trie
     segments = []

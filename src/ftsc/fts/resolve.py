@@ -9,11 +9,15 @@ warning. Afterwards no parameter may be selected twice, by two phases or by two 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from ftsc.compiler import prefix_hint
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns.linear_regex import LinearRegex, RegexProblem, compile_regex
-from ftsc.diagnostics import Diagnostic, Related, error, warning
+from ftsc.compiler.selectors import closest_name, index_of
+from ftsc.diagnostics import Diagnostic, Fix, Related, error, warning
+from ftsc.fts import regex_text
 from ftsc.fts.schedule import Entry, FtsSchedule
 
 _SHOWN = 3
@@ -79,18 +83,51 @@ def resolve_schedule(
                 )
                 resolved.append(Resolved(entry, True, (), dropped=True))
             else:
+                close = _did_you_mean(entry.text, namespace)
+                hint = f"; did you mean `{close}`?" if close else ""
                 diagnostics.append(
                     error(
                         "E513",
                         f"`{entry.text}` matches no parameter of the namespace (FTS matches it as a "
                         "parameter name, else as a regex from the start of each name) and FTS refuses the "
-                        "file",
+                        f"file{hint}",
                         entry.span,
+                        fixes=[Fix(f"Replace with `{close}`", entry.span, close)] if close else [],
                     )
                 )
         phases.append(resolved)
     diagnostics.extend(_overlaps(schedule, phases, names))
     return phases, diagnostics
+
+
+def _did_you_mean(text: str, namespace: Namespace) -> str | None:
+    """As for E101: the entry with the namespace's common leading segments put in front or its own dropped
+    (`classifier` → `model.classifier`), else, for a name, the closest name of the namespace."""
+    index = index_of(namespace)
+    for shift in _shifts(text, prefix_hint.stem(index.trie)):
+        try:
+            pattern = compile_regex(shift)
+        except RegexProblem:
+            continue
+        if any(pattern.match(name) for name in index.names):
+            return shift
+    return closest_name(index, text) if regex_text.is_plain_name(text) else None
+
+
+def _shifts(text: str, stem: list[str]) -> list[str]:
+    """`text` with each run of the namespace's leading segments put in front (dots written as `text`
+    writes them), then with up to three of its own leading segments dropped."""
+    dot = "\\." if "\\." in text else "."
+    added = [dot.join(stem[:count]) + dot + text for count in range(1, len(stem) + 1)]
+    dropped: list[str] = []
+    rest = text
+    for _ in range(3):
+        match = re.match(r"\w+\\?\.", rest)
+        if match is None or match.end() == len(rest):
+            break
+        rest = rest[match.end() :]
+        dropped.append(rest)
+    return [*added, *dropped]
 
 
 def _overlaps(
