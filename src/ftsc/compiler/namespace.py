@@ -16,10 +16,13 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ftsc.compiler.schema import dotted_names_ok, validate_namespace_data
-from ftsc.io import JsonFileError, read_json
+from ftsc.io import JsonFileError, parse_json_bytes, read_file_bytes
+
+if TYPE_CHECKING:
+    from ftsc.compiler.namespace_cache import CacheEntry
 
 __all__ = [
     "NAMESPACE_VERSION",
@@ -100,6 +103,7 @@ class Namespace:
     """
 
     __slots__ = (
+        "_columns",
         "_fingerprint",
         "_parameters",
         "adapter",
@@ -119,6 +123,7 @@ class Namespace:
     names: tuple[str, ...]
     index: dict[str, int]
     _parameters: tuple[ParameterInfo, ...] | None
+    _columns: CacheEntry | None  # a cached load: the parameters' shapes, dtypes and requires_grad
     _fingerprint: str | None
 
     def __init__(
@@ -215,6 +220,7 @@ class Namespace:
         self.names = names
         self.index = dict(zip(names, range(len(names)), strict=True))
         self._parameters = parameters
+        self._columns = None
         self._fingerprint = None
         self.model = model
         self.adapter = adapter
@@ -225,6 +231,23 @@ class Namespace:
         if problems:
             what = "not a valid namespace file" if in_file else "invalid namespace"
             raise NamespaceError(_summarise(what, problems), path, errors=problems)
+
+    @classmethod
+    def _from_entry(cls, entry: CacheEntry, path: str | None) -> Namespace:
+        """A namespace from a cache entry: a file that loaded and validated before, so no check runs
+        again; parameter records are made on first use."""
+        namespace = cls.__new__(cls)
+        namespace.names = entry.names
+        namespace.index = dict(zip(entry.names, range(len(entry.names)), strict=True))
+        namespace._parameters = None
+        namespace._columns = entry
+        namespace._fingerprint = entry.fingerprint
+        namespace.model = entry.model
+        namespace.adapter = entry.adapter
+        namespace.modules = tuple(ModuleInfo(name, kind) for name, kind in entry.modules)
+        namespace.aliases = dict(entry.aliases)
+        namespace.path = path
+        return namespace
 
     def to_data(self) -> dict[str, object]:
         """The namespace-file form of this namespace; `from_data` gives back an equal namespace."""
@@ -241,7 +264,18 @@ class Namespace:
     def parameters(self) -> tuple[ParameterInfo, ...]:
         """Per-parameter records in namespace order (made on first use for `from_names`)."""
         if self._parameters is None:
-            self._parameters = tuple(map(ParameterInfo, self.names))
+            entry = self._columns
+            if entry is None:
+                self._parameters = tuple(map(ParameterInfo, self.names))
+            else:
+                shapes, dtypes, grads = entry.shapes, entry.dtypes, (None, True, False)
+                self._parameters = tuple(
+                    ParameterInfo(name, shapes[shape], dtypes[dtype], grads[grad])
+                    for name, shape, dtype, grad in zip(
+                        self.names, entry.shape_ids, entry.dtype_ids, entry.requires_grad, strict=True
+                    )
+                )
+                self._columns = None
         return self._parameters
 
     def fingerprint(self) -> str:
@@ -382,11 +416,22 @@ def _parameter_data(parameter: ParameterInfo) -> dict[str, object]:
     return data
 
 
-def load_namespace(path: str | os.PathLike[str]) -> Namespace:
-    """Read and validate a namespace file; every failure is a NamespaceError that says what to do."""
+def load_namespace(path: str | os.PathLike[str], *, cache: bool = True) -> Namespace:
+    """Read and validate a namespace file; every failure is a NamespaceError that says what to do.
+
+    With `cache`, a file whose bytes loaded before comes from the persistent cache
+    (`ftsc.compiler.namespace_cache`), its segment trie with it, and a new one is stored there.
+    """
     where = os.fspath(path)
     try:
-        data = read_json(where)
+        content = read_file_bytes(where)
+        if cache:
+            from ftsc.compiler import namespace_cache
+
+            key, entry = namespace_cache.read_entry(content)
+            if entry is not None:
+                return namespace_cache.adopt(Namespace._from_entry(entry, where), entry)
+        data = parse_json_bytes(content, where)
     except JsonFileError as exc:
         if exc.reason == "not_found":
             message = f"namespace file not found; {_EXPORT_HINT}"
@@ -396,9 +441,12 @@ def load_namespace(path: str | os.PathLike[str]) -> Namespace:
             message = f"namespace file is not valid JSON ({exc.message}); {_FIX_HINT}"
         raise NamespaceError(message, where, exc.line, exc.column) from None
     try:
-        return Namespace.from_data(data, where)
+        namespace = Namespace.from_data(data, where)
     except NamespaceError as exc:
         raise NamespaceError(f"{exc.message}; {_FIX_HINT}", where, errors=exc.errors) from None
+    if cache:
+        namespace_cache.store(key, namespace)
+    return namespace
 
 
 def names_fingerprint(names: Iterable[str]) -> str:

@@ -11,7 +11,7 @@ import bisect
 import difflib
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ftsc.compiler.namespace import Namespace
@@ -24,29 +24,49 @@ from ftsc.grammar import ast
 
 
 class NamespaceIndex:
-    """What matching needs of a namespace, built once per namespace and shared (CLI, LSP, runtime)."""
+    """What matching needs of a namespace, built once per namespace and shared (CLI, LSP, runtime).
 
-    def __init__(self, namespace: Namespace) -> None:
+    The trie is built at once (most selectors walk it), or taken from the persistent cache; the sorted
+    names (for a final `**`) and the inverted index (segment -> names, for an inner `**` and regexes)
+    are built the first time a selector needs them.
+    """
+
+    def __init__(
+        self,
+        namespace: Namespace,
+        trie: TrieNode | None = None,
+        sorted_positions: Sequence[int] | None = None,
+    ) -> None:
         self.names = namespace.names
         self.index = namespace.index
-        self._segments: dict[str, list[int]] = {}
-        for position, name in enumerate(self.names):
-            for segment in name.split("."):
-                self._segments.setdefault(segment, []).append(position)
-        self._segment_sets: dict[str, set[int]] = {}
         self.results: dict[str, tuple[int, ...]] = {}  # selector -> what it matched
-        self.trie: TrieNode = build_trie(self.names)
-        by_name = sorted(range(len(self.names)), key=self.names.__getitem__)
-        self._sorted_names = [self.names[position] for position in by_name]
-        self._sorted_positions = by_name
+        self.trie: TrieNode = build_trie(self.names) if trie is None else trie
+        self._order = sorted_positions
+        self._sorted: tuple[list[str], list[int]] | None = None
+        self._segments: dict[str, list[int]] | None = None
+        self._segment_sets: dict[str, set[int]] = {}
+
+    @property
+    def sorted_positions(self) -> Sequence[int]:
+        """Positions in the order of their names, sorted (what the persistent cache keeps)."""
+        if self._order is None:
+            self._order = sorted(range(len(self.names)), key=self.names.__getitem__)
+        return self._order
+
+    def _sorted_names(self) -> tuple[list[str], list[int]]:
+        if self._sorted is None:
+            order = list(self.sorted_positions)
+            self._sorted = [self.names[position] for position in order], order
+        return self._sorted
 
     def under(self, prefix: str) -> list[int]:
         """Positions of `prefix` and the names below it (`prefix.…`): one slice of the sorted names."""
         if not prefix:
             return list(range(len(self.names)))
-        start = bisect.bisect_left(self._sorted_names, prefix + ".")
-        end = bisect.bisect_left(self._sorted_names, prefix + "/", start)  # "/" follows "." in code points
-        found = self._sorted_positions[start:end]
+        names, order = self._sorted_names()
+        start = bisect.bisect_left(names, prefix + ".")
+        end = bisect.bisect_left(names, prefix + "/", start)  # "/" follows "." in code points
+        found = order[start:end]
         exact = self.index.get(prefix)
         return found if exact is None else [*found, exact]
 
@@ -61,8 +81,17 @@ class NamespaceIndex:
         """Positions of the names with `segment` among their segments (do not modify the set)."""
         found = self._segment_sets.get(segment)
         if found is None:
-            found = self._segment_sets[segment] = set(self._segments.get(segment, ()))
+            found = self._segment_sets[segment] = set(self._inverted().get(segment, ()))
         return found
+
+    def _inverted(self) -> dict[str, list[int]]:
+        if self._segments is None:
+            segments: dict[str, list[int]] = {}
+            for position, name in enumerate(self.names):
+                for segment in name.split("."):
+                    segments.setdefault(segment, []).append(position)
+            self._segments = segments
+        return self._segments
 
     def holding_all(self, required: list[frozenset[str]]) -> Iterable[int]:
         """Positions of the names holding, for each set, one of its spellings (all names if no set)."""
@@ -96,6 +125,15 @@ def index_of(namespace: Namespace) -> NamespaceIndex:
         _INDEXES.move_to_end(id(namespace))
         return cached[1]
     index = NamespaceIndex(namespace)
+    _INDEXES[id(namespace)] = (namespace, index)
+    while len(_INDEXES) > _KEEP_INDEXES:
+        _INDEXES.popitem(last=False)
+    return index
+
+
+def adopt_index(namespace: Namespace, trie: TrieNode, sorted_positions: Sequence[int]) -> NamespaceIndex:
+    """Index `namespace` with a trie and name order built before (the persistent cache's)."""
+    index = NamespaceIndex(namespace, trie, sorted_positions)
     _INDEXES[id(namespace)] = (namespace, index)
     while len(_INDEXES) > _KEEP_INDEXES:
         _INDEXES.popitem(last=False)

@@ -59,6 +59,11 @@ class SegmentMatcher:
     def literal(self) -> str | None:
         return next(iter(self.choices)) if self.choices is not None and len(self.choices) == 1 else None
 
+    @property
+    def any_segment(self) -> bool:
+        """A lone `*`: every segment matches."""
+        return self.pattern == _STAR and not self.double_star
+
     def matches(self, segment: str) -> bool:
         if self.choices is not None:
             return segment in self.choices
@@ -132,8 +137,10 @@ class PatternMatcher:
             for other in required[1:]:
                 narrowed &= other
             candidates |= narrowed
-        names, regex = index.names, self.regex
-        found.update(position for position in candidates - found if regex.fullmatch(names[position]))
+        unsure = candidates - found
+        if unsure:  # the regex is compiled only when some name needs it
+            names, fullmatch = index.names, self.regex.fullmatch
+            found.update(position for position in unsure if fullmatch(names[position]))
         return sorted(found)
 
     def _exact_name(self) -> str | None:
@@ -274,6 +281,14 @@ def _walk_fixed(index: SegmentIndex, alternative: Alternative) -> list[int]:
     """Match an alternative with no `**` but a last one along the trie: one level per segment,
     looking up the spellings of finite segments and scanning children only for open ones (`*`,
     `{24..}`); a final `**` takes every name at or below the nodes reached."""
+    if len(alternative) >= 2 and alternative[-1].double_star and alternative[-2].any_segment:
+        # `prefix.*.**`: every name strictly below `prefix`, one slice of the sorted names per prefix
+        return [
+            position
+            for path in _walk_paths(index.trie, alternative[:-2])
+            for position in index.under(path)
+            if index.names[position] != path
+        ]
     if alternative and alternative[-1].double_star:
         return [
             position for path in _walk_paths(index.trie, alternative[:-1]) for position in index.under(path)
@@ -287,6 +302,8 @@ def _walk_fixed(index: SegmentIndex, alternative: Alternative) -> list[int]:
             following = [child for node in nodes if (child := node.get(choice)) is not None]
         elif choices is not None:
             following = [child for node in nodes for c in choices if (child := node.get(c)) is not None]
+        elif matcher.any_segment:
+            following = [child for node in nodes for seg, child in node.items() if seg]
         else:
             following = [child for node in nodes for seg, child in node.items() if seg and matches(seg)]
         if not following:
@@ -304,6 +321,8 @@ def _walk_paths(root: TrieNode, alternative: Alternative) -> list[str]:
             prefix = path + "." if path else ""
             if matcher.choices is not None:
                 following.extend((prefix + c, node[c]) for c in matcher.choices if c in node)
+            elif matcher.any_segment:
+                following.extend((prefix + seg, child) for seg, child in node.items() if seg)
             else:
                 following.extend(
                     (prefix + seg, child) for seg, child in node.items() if seg and matcher.matches(seg)
@@ -358,11 +377,14 @@ def _name_regex(alternative: Alternative) -> str:
     return out
 
 
+_STAR = "[^.]*"
+
+
 def _atom_regex(atom: Atom) -> str:
     if isinstance(atom, s.Lit):
         return re.escape(atom.text)
     if isinstance(atom, s.Star):
-        return "[^.]*"
+        return _STAR
     if isinstance(atom, s.Range):
         return range_regex(atom.lo, atom.hi)
     if isinstance(atom, s.Alt):
