@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ftsc.compiler.bulk import collector_paused
 from ftsc.compiler.schema import dotted_names_ok, validate_namespace_data
 from ftsc.io import JsonFileError, parse_json_bytes, read_file_bytes
 
@@ -422,7 +423,11 @@ def load_namespace(path: str | os.PathLike[str], *, cache: bool = True) -> Names
     With `cache`, a file whose bytes loaded before comes from the persistent cache
     (`ftsc.compiler.namespace_cache`), its segment trie with it, and a new one is stored there.
     """
-    where = os.fspath(path)
+    with collector_paused():  # some 150,000 new acyclic objects: no cycle hunting meanwhile
+        return _load_namespace(os.fspath(path), cache)
+
+
+def _load_namespace(where: str, cache: bool) -> Namespace:
     try:
         content = read_file_bytes(where)
         if cache:

@@ -162,10 +162,9 @@ def _entry_from(data: object) -> CacheEntry | None:
         return None
     names, model, adapter, modules, aliases, shapes, shape_ids, dtypes, dtype_ids = data[:9]
     requires_grad, fingerprint, trie, order = data[9:]
-    count = len(names) if type(names) is tuple else -1
+    count = len(names) if type(names) is tuple and _all_strings(names) else -1
     if not (
         count >= 0
-        and all(type(name) is str for name in names)
         and (model is None or type(model) is str)
         and type(adapter) is str
         and _pairs(modules)
@@ -193,6 +192,14 @@ def _entry_from(data: object) -> CacheEntry | None:
         names, model, adapter, modules, aliases, shapes, shape_column, dtypes, dtype_column,
         requires_grad, fingerprint, trie, order_column,
     )  # fmt: skip
+
+
+def _all_strings(names: tuple[object, ...]) -> bool:
+    try:
+        "\n".join(names)  # type: ignore[arg-type]  # in C: TypeError at the first one that is not
+    except TypeError:
+        return False
+    return True
 
 
 def _pairs(value: object) -> bool:

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ftsc.compiler.bulk import collector_paused
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex
@@ -40,7 +41,10 @@ class NamespaceIndex:
         self.names = namespace.names
         self.index = namespace.index
         self.results: dict[str, tuple[int, ...]] = {}  # selector -> what it matched
-        self.trie: TrieNode = build_trie(self.names) if trie is None else trie
+        if trie is None:
+            with collector_paused():
+                trie = build_trie(self.names)
+        self.trie: TrieNode = trie
         self._order = sorted_positions
         self._sorted: tuple[list[str], list[int]] | None = None
         self._segments: dict[str, list[int]] | None = None
