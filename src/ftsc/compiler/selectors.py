@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -117,6 +118,20 @@ class NamespaceIndex:
         return union
 
 
+@functools.lru_cache(maxsize=4096)
+def _relative_parse(text: str) -> tuple[syntax.Seq, tuple[str, ...]] | None:
+    """A pattern parsed as if it started at offset 0, and the `let`s it uses; None when it has a
+    problem (the full resolution reports it, at the right place)."""
+    seq, problems = syntax.parse_pattern(text, 0)
+    if seq is None or problems:
+        return None
+    return seq, tuple(dict.fromkeys(var.name for var in syntax.variables(seq)))
+
+
+# (selector text, the text of each `let` it uses) -> (its text with the `let`s substituted, whether that
+# is a plain name: literal segments only)
+_KEYS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, bool]] = {}
+
 _INDEXES: OrderedDict[int, tuple[Namespace, NamespaceIndex]] = OrderedDict()
 _KEEP_INDEXES = 8
 _KEEP_RESULTS = 4096
@@ -159,6 +174,7 @@ class SelectorResolver:
         self.index = index_of(namespace) if namespace is not None else None
         self.diagnostics: list[Diagnostic] = []
         self.bindings: dict[str, syntax.Seq] = {}
+        self._binding_texts: dict[str, str] = {}
         self.let_spans: dict[str, Span] = {}
         self._bind(lets)
 
@@ -225,7 +241,42 @@ class SelectorResolver:
             return self._pattern(selector)
         raise ValueError("`rest` is resolved by the compiler, after every other phase")
 
+    def _remembered(self, selector: ast.Selector) -> tuple[int, ...] | None:
+        """What a selector of the same text (and the same `let`s) matched before, found from its text
+        alone: the language server re-checks every unchanged selector on each edit, and parsing and
+        substituting each one again was a quarter of an edit. None: resolve it in full."""
+        if self.index is None:
+            return None
+        parsed = _relative_parse(selector.text)
+        if parsed is None:
+            return None
+        seq, used = parsed
+        if not all(name in self.bindings for name in used):
+            return None
+        lets = tuple((name, self._binding_text(name)) for name in used)
+        found = _KEYS.get((selector.text, lets))
+        if found is None:
+            if len(_KEYS) >= _KEEP_RESULTS:
+                _KEYS.clear()
+            substituted = syntax.substitute(seq, self.bindings)
+            plain = all(isinstance(node, (syntax.Lit, syntax.Dot)) for node in substituted.nodes)
+            found = _KEYS[(selector.text, lets)] = (syntax.render(substituted), plain)
+        key, plain = found
+        position = self.index.index.get(key) if plain else None
+        if position is not None:
+            return (position,)
+        return self.index.results.get("pattern:" + key) or None
+
+    def _binding_text(self, name: str) -> str:
+        text = self._binding_texts.get(name)
+        if text is None:
+            text = self._binding_texts[name] = syntax.render(self.bindings[name])
+        return text
+
     def _pattern(self, selector: ast.Selector) -> Resolution:
+        known = self._remembered(selector)
+        if known is not None:
+            return Resolution(selector, list(known))
         seq, problems = syntax.parse_pattern(selector.text, selector.text_span.start)
         if seq is None:
             return Resolution(selector, None, problems)
