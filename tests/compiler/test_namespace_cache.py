@@ -69,6 +69,9 @@ def test_a_hit_is_exactly_a_fresh_load(tmp_path: Path, folder: Path) -> None:
     assert len(_entries(folder)) == 1
     hit = load_namespace(path)
     assert hit is not first
+    # element counts from the cached shape table, before any parameter record is made
+    assert hit.total_numel(["embed.weight", "head.weight", "layers.1.attn.weight"]) == 56
+    assert hit.total_numel(["embed.weight", "layers.0.mlp.bias"]) is None  # a shape is unknown
     _same(hit, load_namespace(path, cache=False))
     assert hit.parameters[2].requires_grad is False
     assert hit.parameters[1].shape == (4, 4) and hit.parameters[1].dtype == "bfloat16"

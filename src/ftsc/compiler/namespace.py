@@ -295,10 +295,15 @@ class Namespace:
         None when any of their shapes is unknown; KeyError for a name not in the namespace.
         """
         positions = {self.index[self.aliases.get(name, name)] for name in names}
-        parameters = self.parameters
+        entry = self._columns
+        if entry is not None:  # a cached load: from the shape table, without making 50,000 records
+            numels = [None if shape is None else math.prod(shape) for shape in entry.shapes]
+            per_position = [numels[entry.shape_ids[position]] for position in positions]
+        else:
+            parameters = self.parameters
+            per_position = [parameters[position].numel for position in positions]
         total = 0
-        for position in positions:
-            numel = parameters[position].numel
+        for numel in per_position:
             if numel is None:
                 return None
             total += numel

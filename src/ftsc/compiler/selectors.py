@@ -47,7 +47,7 @@ class NamespaceIndex:
                 trie = build_trie(self.names)
         self.trie: TrieNode = trie
         self._order = sorted_positions
-        self._sorted: tuple[list[str], list[int]] | None = None
+        self._sorted: tuple[list[str], Sequence[int]] | None = None
         self._segments: dict[str, list[int]] | None = None
         self._segment_sets: dict[str, set[int]] = {}
 
@@ -58,9 +58,9 @@ class NamespaceIndex:
             self._order = sorted(range(len(self.names)), key=self.names.__getitem__)
         return self._order
 
-    def _sorted_names(self) -> tuple[list[str], list[int]]:
+    def _sorted_names(self) -> tuple[list[str], Sequence[int]]:
         if self._sorted is None:
-            order = list(self.sorted_positions)
+            order = self.sorted_positions
             self._sorted = [self.names[position] for position in order], order
         return self._sorted
 
@@ -71,7 +71,7 @@ class NamespaceIndex:
         names, order = self._sorted_names()
         start = bisect.bisect_left(names, prefix + ".")
         end = bisect.bisect_left(names, prefix + "/", start)  # "/" follows "." in code points
-        found = order[start:end]
+        found = list(order[start:end])
         exact = self.index.get(prefix)
         return found if exact is None else [*found, exact]
 
