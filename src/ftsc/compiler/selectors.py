@@ -129,8 +129,8 @@ def _relative_parse(text: str) -> tuple[syntax.Seq, tuple[str, ...]] | None:
 
 
 # (selector text, the text of each `let` it uses) -> (its text with the `let`s substituted, whether that
-# is a plain name: literal segments only)
-_KEYS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, bool]] = {}
+# is a plain name: literal segments only, the substituted pattern)
+_KEYS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, bool, syntax.Seq]] = {}
 
 _INDEXES: OrderedDict[int, tuple[Namespace, NamespaceIndex]] = OrderedDict()
 _KEEP_INDEXES = 8
@@ -241,10 +241,11 @@ class SelectorResolver:
             return self._pattern(selector)
         raise ValueError("`rest` is resolved by the compiler, after every other phase")
 
-    def _remembered(self, selector: ast.Selector) -> tuple[int, ...] | None:
-        """What a selector of the same text (and the same `let`s) matched before, found from its text
-        alone: the language server re-checks every unchanged selector on each edit, and parsing and
-        substituting each one again was a quarter of an edit. None: resolve it in full."""
+    def _quick(self, selector: ast.Selector) -> list[int] | None:
+        """What a selector matches, resolved from its text alone (parsed once per text, with spans from
+        0): the language server re-checks every unchanged selector on each edit, and parsing and
+        substituting each again was a quarter of an edit. None when it matches nothing or has a
+        problem: `_pattern` then resolves it in full, to report that where it is written."""
         if self.index is None:
             return None
         parsed = _relative_parse(selector.text)
@@ -260,12 +261,21 @@ class SelectorResolver:
                 _KEYS.clear()
             substituted = syntax.substitute(seq, self.bindings)
             plain = all(isinstance(node, (syntax.Lit, syntax.Dot)) for node in substituted.nodes)
-            found = _KEYS[(selector.text, lets)] = (syntax.render(substituted), plain)
-        key, plain = found
+            found = _KEYS[(selector.text, lets)] = (syntax.render(substituted), plain, substituted)
+        key, plain, substituted = found
         position = self.index.index.get(key) if plain else None
         if position is not None:
-            return (position,)
-        return self.index.results.get("pattern:" + key) or None
+            return [position]
+        known = self.index.results.get("pattern:" + key)
+        if known:
+            return list(known)
+        try:
+            positions = PatternMatcher(substituted).match(self.index)
+        except PatternTooComplex:
+            return None
+        if not positions:
+            return None
+        return list(self.index.remember("pattern:" + key, positions))
 
     def _binding_text(self, name: str) -> str:
         text = self._binding_texts.get(name)
@@ -274,9 +284,9 @@ class SelectorResolver:
         return text
 
     def _pattern(self, selector: ast.Selector) -> Resolution:
-        known = self._remembered(selector)
-        if known is not None:
-            return Resolution(selector, list(known))
+        quick = self._quick(selector)
+        if quick is not None:
+            return Resolution(selector, quick)
         seq, problems = syntax.parse_pattern(selector.text, selector.text_span.start)
         if seq is None:
             return Resolution(selector, None, problems)
