@@ -59,7 +59,7 @@ def _same(first: Namespace, second: Namespace) -> None:
     assert first.fingerprint() == second.fingerprint()
     assert first.path == second.path
     assert first.index == second.index
-    assert index_of(first).trie == index_of(second).trie
+    assert index_of(first).segments_after("layers") == index_of(second).segments_after("layers")
     assert list(index_of(first).sorted_positions) == list(index_of(second).sorted_positions)
 
 

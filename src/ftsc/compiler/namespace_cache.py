@@ -1,7 +1,7 @@
-"""A persistent cache of loaded, validated namespace files and their segment tries.
+"""A persistent cache of loaded, validated namespace files and the sorted order of their names.
 
-A DeepSeek-V3-sized namespace file is 4-5 MB of JSON: parsing it, validating 45,000 entries and building
-the trie the selectors walk took most of a cold `ftsc check` and of the language server's first open,
+A DeepSeek-V3-sized namespace file is 4-5 MB of JSON: parsing it, validating 45,000 entries and indexing
+the names for the selectors took most of a cold `ftsc check` and of the language server's first open,
 and was done identically on every run. An entry keeps the result as plain data, so the next process
 reads it back in a few milliseconds.
 
@@ -100,7 +100,6 @@ class CacheEntry:
     dtype_ids: array[int]
     requires_grad: bytes
     fingerprint: str
-    trie: dict[str, Any]
     sorted_positions: array[int]  # positions in the order of their names, sorted
 
 
@@ -158,10 +157,10 @@ def _decode(blob: bytes, key: str) -> CacheEntry | None:
 
 def _entry_from(data: object) -> CacheEntry | None:
     """The entry, if `data` has exactly the shape `_encode` writes; None for anything else."""
-    if type(data) is not tuple or len(data) != 13:
+    if type(data) is not tuple or len(data) != 12:
         return None
     names, model, adapter, modules, aliases, shapes, shape_ids, dtypes, dtype_ids = data[:9]
-    requires_grad, fingerprint, trie, order = data[9:]
+    requires_grad, fingerprint, order = data[9:]
     count = len(names) if type(names) is tuple and _all_strings(names) else -1
     if not (
         count >= 0
@@ -175,7 +174,6 @@ def _entry_from(data: object) -> CacheEntry | None:
         and type(requires_grad) is bytes
         and len(requires_grad) == count
         and type(fingerprint) is str
-        and type(trie) is dict
     ):
         return None
     for shape in shapes:
@@ -190,7 +188,7 @@ def _entry_from(data: object) -> CacheEntry | None:
         return None
     return CacheEntry(
         names, model, adapter, modules, aliases, shapes, shape_column, dtypes, dtype_column,
-        requires_grad, fingerprint, trie, order_column,
+        requires_grad, fingerprint, order_column,
     )  # fmt: skip
 
 
@@ -263,7 +261,6 @@ def _encode(entry: CacheEntry) -> bytes:
         entry.dtype_ids.tobytes(),
         entry.requires_grad,
         entry.fingerprint,
-        entry.trie,
         entry.sorted_positions.tobytes(),
     )
     return marshal.dumps(data, 4)
@@ -284,15 +281,15 @@ def _prune(folder: Path) -> None:
 
 
 def adopt(namespace: Namespace, entry: CacheEntry) -> Namespace:
-    """Give a namespace read from `entry` the index built from the entry's trie (no rebuild)."""
+    """Give a namespace read from `entry` the index built from the entry's name order (no sort)."""
     from ftsc.compiler.selectors import adopt_index  # matching's module: imported where it is used
 
-    adopt_index(namespace, entry.trie, entry.sorted_positions)
+    adopt_index(namespace, entry.sorted_positions)
     return namespace
 
 
 def store(key: str, namespace: Namespace) -> bool:
-    """Keep a freshly loaded and validated namespace, with its index's trie, under `key`."""
+    """Keep a freshly loaded and validated namespace, with its index's name order, under `key`."""
     if cache_folder() is None:
         return False
     from ftsc.compiler.selectors import index_of
@@ -313,7 +310,6 @@ def store(key: str, namespace: Namespace) -> bool:
         dtype_ids=dtype_ids,
         requires_grad=bytes(grads[parameter.requires_grad] for parameter in namespace.parameters),
         fingerprint=namespace.fingerprint(),
-        trie=index.trie,
         sorted_positions=array("I", index.sorted_positions),
     )
     return write_entry(key, entry)

@@ -28,28 +28,29 @@ from ftsc.grammar import ast
 class NamespaceIndex:
     """What matching needs of a namespace, built once per namespace and shared (CLI, LSP, runtime).
 
-    The trie is built at once (most selectors walk it), or taken from the persistent cache; the sorted
-    names (for a final `**`) and the inverted index (segment -> names, for an inner `**` and regexes)
-    are built the first time a selector needs them.
+    Selectors walk the names' segment tree through the sorted names: a node is a dotted prefix, its
+    children are found by bisection, so nothing per name is built but the sort order (which the
+    persistent cache keeps). The trie (for did-you-mean) and the inverted index (segment -> names, for
+    an inner `**` and regexes) are built the first time something needs them.
     """
 
-    def __init__(
-        self,
-        namespace: Namespace,
-        trie: TrieNode | None = None,
-        sorted_positions: Sequence[int] | None = None,
-    ) -> None:
+    def __init__(self, namespace: Namespace, sorted_positions: Sequence[int] | None = None) -> None:
         self.names = namespace.names
         self.index = namespace.index
         self.results: dict[str, tuple[int, ...]] = {}  # selector -> what it matched
-        if trie is None:
-            with collector_paused():
-                trie = build_trie(self.names)
-        self.trie: TrieNode = trie
+        self._trie: TrieNode | None = None
         self._order = sorted_positions
         self._sorted: tuple[list[str], Sequence[int]] | None = None
         self._segments: dict[str, list[int]] | None = None
         self._segment_sets: dict[str, set[int]] = {}
+
+    @property
+    def trie(self) -> TrieNode:
+        """The segment trie, built on first use (explaining a selector that matched nothing)."""
+        if self._trie is None:
+            with collector_paused():
+                self._trie = build_trie(self.names)
+        return self._trie
 
     @property
     def sorted_positions(self) -> Sequence[int]:
@@ -63,6 +64,35 @@ class NamespaceIndex:
             order = self.sorted_positions
             self._sorted = [self.names[position] for position in order], order
         return self._sorted
+
+    def segments_after(self, prefix: str) -> list[str]:
+        """The distinct segments that follow `prefix` (`""`: the first segments) in some name, in the
+        order of the sorted names: one bisection per child, however many names lie below it."""
+        names, _ = self._sorted_names()
+        lead = prefix + "." if prefix else ""
+        position = bisect.bisect_left(names, lead) if lead else 0
+        end = bisect.bisect_left(names, prefix + "/", position) if prefix else len(names)
+        start = len(lead)
+        found: dict[str, None] = {}
+        while position < end:
+            name = names[position]
+            dot = name.find(".", start)
+            if dot < 0:
+                found[name[start:]] = None
+                position += 1
+            else:
+                found[name[start:dot]] = None
+                position = bisect.bisect_left(names, name[:dot] + "/", position)  # past `…segment.*`
+        return list(found)
+
+    def exists(self, path: str) -> bool:
+        """Whether `path` is a name or the dotted prefix of one."""
+        if path in self.index:
+            return True
+        names, _ = self._sorted_names()
+        below = path + "."
+        position = bisect.bisect_left(names, below)
+        return position < len(names) and names[position].startswith(below)
 
     def under(self, prefix: str) -> list[int]:
         """Positions of `prefix` and the names below it (`prefix.…`): one slice of the sorted names."""
@@ -150,9 +180,9 @@ def index_of(namespace: Namespace) -> NamespaceIndex:
     return index
 
 
-def adopt_index(namespace: Namespace, trie: TrieNode, sorted_positions: Sequence[int]) -> NamespaceIndex:
-    """Index `namespace` with a trie and name order built before (the persistent cache's)."""
-    index = NamespaceIndex(namespace, trie, sorted_positions)
+def adopt_index(namespace: Namespace, sorted_positions: Sequence[int]) -> NamespaceIndex:
+    """Index `namespace` with a name order sorted before (the persistent cache's)."""
+    index = NamespaceIndex(namespace, sorted_positions)
     _INDEXES[id(namespace)] = (namespace, index)
     while len(_INDEXES) > _KEEP_INDEXES:
         _INDEXES.popitem(last=False)
