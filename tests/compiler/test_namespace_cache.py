@@ -65,8 +65,9 @@ def _same(first: Namespace, second: Namespace) -> None:
 
 def test_a_hit_is_exactly_a_fresh_load(tmp_path: Path, folder: Path) -> None:
     path = _write(tmp_path / "ns.json", _document())
-    first = load_namespace(path)  # miss: stored
+    first = load_namespace(path)  # miss: stored, and given back as the cache will give it
     assert len(_entries(folder)) == 1
+    _same(first, load_namespace(path, cache=False))
     hit = load_namespace(path)
     assert hit is not first
     # element counts from the cached shape table, before any parameter record is made

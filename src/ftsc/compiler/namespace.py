@@ -455,7 +455,9 @@ def _load_namespace(where: str, cache: bool) -> Namespace:
     except NamespaceError as exc:
         raise NamespaceError(f"{exc.message}; {_FIX_HINT}", where, errors=exc.errors) from None
     if cache:
-        namespace_cache.store(key, namespace)
+        stored = namespace_cache.store(key, namespace)
+        if stored is not None:  # the same namespace, as the cache gives it back: packed in memory
+            return namespace_cache.adopt(Namespace._from_entry(stored, where), stored)
     return namespace
 
 

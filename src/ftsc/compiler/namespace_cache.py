@@ -220,19 +220,16 @@ def _positions(raw: object, typecode: str) -> array[int] | None:
 def write_entry(key: str, entry: CacheEntry) -> bool:
     """Store `entry` under `key` (atomically); False when the cache is off or cannot be written."""
     folder = cache_folder()
-    if folder is None:
-        return False
+    return folder is not None and _write(folder, key, _blob(key, entry))
+
+
+def _blob(key: str, entry: CacheEntry) -> bytes:
     payload = _encode(entry)
-    blob = b"".join(
-        (
-            _MAGIC,
-            FORMAT.to_bytes(4, "little"),
-            bytes.fromhex(key),
-            len(payload).to_bytes(8, "little"),
-            _digest(payload),
-            payload,
-        )
-    )
+    header = (_MAGIC, FORMAT.to_bytes(4, "little"), bytes.fromhex(key), len(payload).to_bytes(8, "little"))
+    return b"".join((*header, _digest(payload), payload))
+
+
+def _write(folder: Path, key: str, blob: bytes) -> bool:
     target = _entry_path(folder, key)
     temp = folder / f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     try:
@@ -288,18 +285,22 @@ def adopt(namespace: Namespace, entry: CacheEntry) -> Namespace:
     return namespace
 
 
-def store(key: str, namespace: Namespace) -> bool:
-    """Keep a freshly loaded and validated namespace, with its index's name order, under `key`."""
-    if cache_folder() is None:
-        return False
-    from ftsc.compiler.selectors import index_of
+def store(key: str, namespace: Namespace) -> CacheEntry | None:
+    """Keep a freshly loaded and validated namespace, with its sorted name order, under `key`.
 
-    index = index_of(namespace)  # built now, and kept for this process's compile too
+    Returns the entry as the next process will read it (None when nothing was stored): a long-lived
+    process (the language server) keeps that instead of the namespace built from the JSON, whose objects
+    lie scattered among the parsed document's freed ones and would hold its memory.
+    """
+    folder = cache_folder()
+    if folder is None:
+        return None
+    names = namespace.names
     shapes, shape_ids = _columns([parameter.shape for parameter in namespace.parameters])
     dtypes, dtype_ids = _columns([parameter.dtype for parameter in namespace.parameters])
     grads = {None: 0, True: 1, False: 2}
     entry = CacheEntry(
-        names=namespace.names,
+        names=names,
         model=namespace.model,
         adapter=namespace.adapter,
         modules=tuple((module.name, module.type) for module in namespace.modules),
@@ -310,9 +311,10 @@ def store(key: str, namespace: Namespace) -> bool:
         dtype_ids=dtype_ids,
         requires_grad=bytes(grads[parameter.requires_grad] for parameter in namespace.parameters),
         fingerprint=namespace.fingerprint(),
-        sorted_positions=array("I", index.sorted_positions),
+        sorted_positions=array("I", sorted(range(len(names)), key=names.__getitem__)),
     )
-    return write_entry(key, entry)
+    blob = _blob(key, entry)
+    return _decode(blob, key) if _write(folder, key, blob) else None
 
 
 def _columns(
