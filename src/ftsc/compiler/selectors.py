@@ -43,6 +43,7 @@ class NamespaceIndex:
         self._sorted: tuple[list[str], Sequence[int]] | None = None
         self._segments: dict[str, list[int]] | None = None
         self._segment_sets: dict[str, set[int]] = {}
+        self._children: dict[str, tuple[list[str], frozenset[str]]] = {}  # prefix -> segments after it
 
     @property
     def trie(self) -> TrieNode:
@@ -67,7 +68,21 @@ class NamespaceIndex:
 
     def segments_after(self, prefix: str) -> list[str]:
         """The distinct segments that follow `prefix` (`""`: the first segments) in some name, in the
-        order of the sorted names: one bisection per child, however many names lie below it."""
+        order of the sorted names: found by one bisection per child, however many names lie below it,
+        and kept (the nodes a schedule visits, not the whole tree)."""
+        known = self._children.get(prefix)
+        if known is None:
+            known = self._children[prefix] = self._find_segments_after(prefix)
+        return known[0]
+
+    def segment_set(self, prefix: str) -> frozenset[str]:
+        """`segments_after(prefix)` as a set: `prefix.segment` is a name or the prefix of one."""
+        known = self._children.get(prefix)
+        if known is None:
+            known = self._children[prefix] = self._find_segments_after(prefix)
+        return known[1]
+
+    def _find_segments_after(self, prefix: str) -> tuple[list[str], frozenset[str]]:
         names, _ = self._sorted_names()
         lead = prefix + "." if prefix else ""
         position = bisect.bisect_left(names, lead) if lead else 0
@@ -83,16 +98,7 @@ class NamespaceIndex:
             else:
                 found[name[start:dot]] = None
                 position = bisect.bisect_left(names, name[:dot] + "/", position)  # past `…segment.*`
-        return list(found)
-
-    def exists(self, path: str) -> bool:
-        """Whether `path` is a name or the dotted prefix of one."""
-        if path in self.index:
-            return True
-        names, _ = self._sorted_names()
-        below = path + "."
-        position = bisect.bisect_left(names, below)
-        return position < len(names) and names[position].startswith(below)
+        return list(found), frozenset(found)
 
     def under(self, prefix: str) -> list[int]:
         """Positions of `prefix` and the names below it (`prefix.…`): one slice of the sorted names."""

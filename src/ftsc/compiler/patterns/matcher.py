@@ -41,7 +41,7 @@ class SegmentIndex(Protocol):
 
     def segments_after(self, prefix: str) -> list[str]: ...
 
-    def exists(self, path: str) -> bool: ...
+    def segment_set(self, prefix: str) -> frozenset[str]: ...
 
 
 class PatternTooComplex(Exception):
@@ -340,13 +340,13 @@ def _finite_suffix(alternative: Alternative) -> list[tuple[str, ...]]:
 def _walk_paths(index: SegmentIndex, alternative: Alternative) -> list[str]:
     """The dotted prefixes (nodes of the names' segment tree) an alternative without `**` reaches."""
     reached = [""]
-    exists = index.exists
     for matcher in alternative:
         following: list[str] = []
         for path in reached:
             prefix = path + "." if path else ""
             if matcher.choices is not None:
-                following.extend(prefix + c for c in matcher.choices if exists(prefix + c))
+                below = index.segment_set(path)
+                following.extend(prefix + c for c in matcher.choices if c in below)
             elif matcher.any_segment:
                 following.extend(prefix + seg for seg in index.segments_after(path))
             else:
