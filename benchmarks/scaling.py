@@ -135,6 +135,7 @@ def measure(size: int, runs: int, edits: int) -> dict[str, object]:
 
 def plot(rows: Sequence[dict[str, object]], output: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -158,8 +159,13 @@ def plot(rows: Sequence[dict[str, object]], output: Path) -> None:
                 linewidth=1,
                 alpha=0.6,
             )
+    measured = [float(row[step]) * 1000 for row in rows for step in colours]  # type: ignore[arg-type]
     axes.set_xscale("log")
     axes.set_yscale("log")
+    axes.set_ylim(min(measured) / 2, max(measured) * 3)  # the slope-1 guides are clipped, not the data
+    plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
+    axes.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value / 1000:g}k"))
+    axes.yaxis.set_major_formatter(plain)
     axes.set_xlabel("parameter names in the namespace")
     axes.set_ylabel("milliseconds (log)")
     axes.set_title("ftsc at scale: DeepSeek-V3-shaped namespaces, 1k to 250k names")
@@ -167,7 +173,14 @@ def plot(rows: Sequence[dict[str, object]], output: Path) -> None:
     axes.plot([], [], ":", color="black", linewidth=1, label="linear growth from the smallest size")
     axes.legend(fontsize=8, loc="upper left")
     load = rows[-1]["load_average"]
-    figure.text(0.99, 0.01, f"{os.cpu_count()} CPUs, load average {load}", ha="right", fontsize=7)
+    lines = sorted({int(row["schedule_lines"]) for row in rows})  # type: ignore[call-overload]
+    figure.text(
+        0.99,
+        0.01,
+        f"schedules of {lines[0]}-{lines[-1]} lines; {os.cpu_count()} CPUs, load average {load}",
+        ha="right",
+        fontsize=7,
+    )
     figure.tight_layout()
     figure.savefig(output)
     plt.close(figure)
