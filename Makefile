@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed$(if $(PINNED),-pinned)
 VSCODE := editors/vscode
 NODE_MODULES := $(VSCODE)/node_modules/.package-lock.json
 
-.PHONY: demo test lint typecheck unit bench clean editors editors-check vsix
+.PHONY: demo test lint typecheck unit bench bench-scaling clean editors editors-check vsix
 
 $(STAMP): pyproject.toml $(if $(PINNED),$(LIGHTNING_PIN))
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ vsix: $(NODE_MODULES)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# 1k to 250k names: check, LSP open and edit against the namespace's size; writes benchmarks/scaling.png.
+bench-scaling: $(STAMP)
+	$(BIN)/python benchmarks/scaling.py
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .hypothesis \

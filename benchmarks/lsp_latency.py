@@ -13,9 +13,12 @@ Each round starts a fresh server (debounceMs 0, so a didChange is compiled at on
 - `completion`: after `$layers.N.` and after `$layers.N.mlp.experts.` (256 items);
 - the server's memory after the round: VmRSS and VmHWM from /proc/<pid>/status.
 
-Targets: change p95 < 50 ms, hover and completion p95 < 20 ms. With `--profile`, the server's compile of
-one edit is also run in-process under cProfile (the function the server's worker thread runs) and the
-functions that take the time are listed. Run: `python benchmarks/lsp_latency.py [--rounds N] [--profile]`.
+Targets: change p95 < 25 ms, hover p95 < 5 ms, completion p95 < 8 ms, open < 250 ms (p50 of fresh servers
+finding the namespace cache filled; the first round's server finds it empty, reported beside), VmRSS
+<= 100 MiB. Every server keeps its namespace cache in the benchmark's temporary folder. With `--profile`,
+the server's compile of one edit is also run in-process under cProfile (the function the server's worker
+thread runs) and the functions that take the time are listed.
+Run: `python benchmarks/lsp_latency.py [--rounds N] [--profile]`.
 """
 
 from __future__ import annotations
@@ -45,8 +48,16 @@ from compile_50k import moe_names
 
 LAYERS = 65  # 3 + 65 x 775 = 50,378 names
 NAMESPACE_FILE = "moe-50k.json"
-CHANGE_TARGET_SECONDS = 0.05
-REQUEST_TARGET_SECONDS = 0.02
+CHANGE_TARGET_SECONDS = 0.025
+HOVER_TARGET_SECONDS = 0.005
+COMPLETION_TARGET_SECONDS = 0.008
+OPEN_TARGET_SECONDS = 0.25  # with the namespace cache filled (every open after the first ever)
+MEMORY_TARGET_MIB = 100
+TARGETS = {  # p95
+    "change": CHANGE_TARGET_SECONDS,
+    "hover": HOVER_TARGET_SECONDS,
+    "completion": COMPLETION_TARGET_SECONDS,
+}
 TIMEOUT_SECONDS = 60.0
 SERVER = [sys.executable, "-m", "ftsc", "lsp"]
 CAPABILITIES = types.ClientCapabilities(
@@ -257,9 +268,10 @@ class Session:
         self._published[version] = future
         return future
 
-    async def start(self, root: Path) -> None:
+    async def start(self, root: Path, cache: Path) -> None:
+        env = {**os.environ, "FTSC_CACHE_DIR": str(cache)}
         self.process = await asyncio.create_subprocess_exec(
-            *SERVER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+            *SERVER, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env
         )
         self._reader = asyncio.get_running_loop().create_task(self._read())
         params = types.InitializeParams(
@@ -315,7 +327,7 @@ async def one_round(workdir: Path, changes: int, requests: int) -> dict[str, Any
     document = workdir / "schedule.fts"
     document.write_text(text, encoding="utf-8")
     session = Session()
-    await session.start(workdir)
+    await session.start(workdir, workdir / "cache")
     try:
         opened = await session.open(document, text)
         changed = [await session.change(v, e) for v, e in enumerate(edits(lines, places, changes), start=2)]
@@ -396,7 +408,21 @@ def profile(workdir: Path, top: int = 30) -> str:
     return f"the server's compile of {len(texts)} edits, in-process under cProfile:\n{out.getvalue()}"
 
 
-def run(rounds: int = 3, changes: int = 60, requests: int = 60, profiled: bool = False) -> dict[str, object]:
+async def open_only(workdir: Path) -> float:
+    """A fresh server's didOpen to first publishDiagnostics, and nothing else."""
+    lines, _ = schedule(workdir / NAMESPACE_FILE)
+    text = "\n".join(lines) + "\n"
+    session = Session()
+    await session.start(workdir, workdir / "cache")
+    try:
+        return await session.open(workdir / "schedule.fts", text)
+    finally:
+        await session.stop()
+
+
+def run(
+    rounds: int = 3, changes: int = 60, requests: int = 60, profiled: bool = False, opens: int = 5
+) -> dict[str, object]:
     names = moe_names(LAYERS)
     results: dict[str, object] = {"names": len(names)}
     rounds_measured: list[dict[str, Any]] = []
@@ -405,22 +431,39 @@ def run(rounds: int = 3, changes: int = 60, requests: int = 60, profiled: bool =
         (workdir / NAMESPACE_FILE).write_text(json.dumps(namespace_data(names)), encoding="utf-8")
         lines, places = schedule(workdir / NAMESPACE_FILE)
         results["schedule_lines"], results["phases"] = len(lines), len(places) + 2
-        for _ in range(rounds):
+        for _ in range(rounds):  # the first round's server finds the namespace cache empty
             load_before = os.getloadavg()
             measured = asyncio.run(one_round(workdir, changes, requests))
             measured["load_average"] = [round(value, 2) for value in (*load_before, *os.getloadavg())]
             rounds_measured.append(measured)
-        results["in_process"] = stats(in_process(workdir, changes))
-        if profiled:
-            results["profile"] = profile(workdir)
+        cached_opens = [measured["open"] for measured in rounds_measured[1:]]
+        cached_opens += [asyncio.run(open_only(workdir)) for _ in range(opens)]
+        previous = os.environ.get("FTSC_CACHE_DIR")
+        os.environ["FTSC_CACHE_DIR"] = str(workdir / "cache")  # never the user's cache
+        try:
+            results["in_process"] = stats(in_process(workdir, changes))
+            if profiled:
+                results["profile"] = profile(workdir)
+        finally:
+            if previous is None:
+                os.environ.pop("FTSC_CACHE_DIR", None)
+            else:
+                os.environ["FTSC_CACHE_DIR"] = previous
     results["rounds"] = rounds_measured
     for key in ("change", "hover", "completion"):
         results[key] = stats([sample for measured in rounds_measured for sample in measured[key]])
-    results["open"] = stats([measured["open"] for measured in rounds_measured])
+    results["open"] = stats(cached_opens)
+    results["open_uncached"] = rounds_measured[0]["open"]
     results["memory_kb"] = {
         key: max(measured["memory_kb"][key] for measured in rounds_measured) for key in ("VmRSS", "VmHWM")
     }
-    results["targets"] = {"change_p95": CHANGE_TARGET_SECONDS, "request_p95": REQUEST_TARGET_SECONDS}
+    results["targets"] = {
+        "change_p95": CHANGE_TARGET_SECONDS,
+        "hover_p95": HOVER_TARGET_SECONDS,
+        "completion_p95": COMPLETION_TARGET_SECONDS,
+        "open_p50": OPEN_TARGET_SECONDS,
+        "memory_mib": MEMORY_TARGET_MIB,
+    }
     return results
 
 
@@ -441,11 +484,7 @@ def report(results: Mapping[str, object]) -> str:
                 ]
             )
     summary_rows = []
-    for key, target in (
-        ("change", CHANGE_TARGET_SECONDS),
-        ("hover", REQUEST_TARGET_SECONDS),
-        ("completion", REQUEST_TARGET_SECONDS),
-    ):
+    for key, target in TARGETS.items():
         figures = results[key]
         assert isinstance(figures, dict)
         verdict = "PASS" if figures["p95"] < target else "MISS"
@@ -454,7 +493,20 @@ def report(results: Mapping[str, object]) -> str:
         )
     opened = results["open"]
     assert isinstance(opened, dict)
-    summary_rows.append(["open (first publish)", ms(opened["p50"]), "-", ms(opened["max"]), "-", "info"])
+    verdict = "PASS" if opened["p50"] < OPEN_TARGET_SECONDS else "MISS"
+    summary_rows.append(
+        [
+            f"open, cache filled ({opened['runs']} servers)",
+            ms(opened["p50"]),
+            ms(opened["p95"]),
+            ms(opened["max"]),
+            f"p50 < {ms(OPEN_TARGET_SECONDS)}",
+            verdict,
+        ]
+    )
+    uncached = results["open_uncached"]
+    assert isinstance(uncached, float)
+    summary_rows.append(["open, cache empty (1 server)", ms(uncached), "-", "-", "-", "info"])
     compiled = results["in_process"]
     assert isinstance(compiled, dict)
     summary_rows.append(
@@ -482,7 +534,9 @@ def report(results: Mapping[str, object]) -> str:
             table(["step", "p50", "p95", "max", "runs"], rows),
             "",
             table(["all rounds", "p50", "p95", "max", "target (p95)", "result"], summary_rows),
-            f"server memory (largest of the rounds): VmRSS {used['VmRSS'] / 1024:.0f} MiB, "
+            f"server memory (largest of the rounds): VmRSS {used['VmRSS'] / 1024:.0f} MiB "
+            f"(target <= {MEMORY_TARGET_MIB} MiB: "
+            f"{'PASS' if used['VmRSS'] / 1024 <= MEMORY_TARGET_MIB else 'MISS'}), "
             f"VmHWM {used['VmHWM'] / 1024:.0f} MiB",
             f"1-minute load average before-after each round: {loads}",
         ]

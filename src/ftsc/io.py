@@ -16,7 +16,14 @@ import stat
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["JsonFileError", "atomic_write_json", "atomic_write_text", "read_json"]
+__all__ = [
+    "JsonFileError",
+    "atomic_write_json",
+    "atomic_write_text",
+    "parse_json_bytes",
+    "read_file_bytes",
+    "read_json",
+]
 
 Reason = Literal["not_found", "unreadable", "invalid"]
 
@@ -145,8 +152,14 @@ def read_json(path: str | os.PathLike[str]) -> object:
     extension among them) do not accept.
     """
     where = os.fspath(path)
+    return parse_json_bytes(read_file_bytes(where), where)
+
+
+def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a file; every failure is a `JsonFileError` (reason `not_found` or `unreadable`)."""
+    where = os.fspath(path)
     try:
-        data = Path(where).read_bytes()
+        return Path(where).read_bytes()
     except FileNotFoundError:
         raise JsonFileError("file not found", where, reason="not_found") from None
     except IsADirectoryError:
@@ -156,6 +169,9 @@ def read_json(path: str | os.PathLike[str]) -> object:
     except OSError as exc:
         raise JsonFileError(f"cannot read file: {exc.strerror or exc}", where, reason="unreadable") from None
 
+
+def parse_json_bytes(data: bytes, where: str) -> object:
+    """Parse the bytes of a UTF-8 JSON file read from `where` (for messages), as `read_json` does."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

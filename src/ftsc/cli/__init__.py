@@ -51,8 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     chosen = next((argument for argument in arguments if not argument.startswith("-")), None)
     args = build_parser(chosen if chosen in COMMANDS else None).parse_args(arguments)
-    from ftsc.cli.common import EXIT_ERRORS, EXIT_USAGE, UsageError
+    from ftsc.cli.common import EXIT_ERRORS, EXIT_USAGE, UsageError, apply_cache_options
     from ftsc.migrations import notes_on_stderr
+
+    apply_cache_options(args)
 
     try:
         with notes_on_stderr():  # a plan read in an older version: one `ftsc: note:` line

@@ -94,6 +94,33 @@ def add_namespace_option(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="namespace JSON file; wins over the schedule's `use namespace`",
     )
+    add_cache_options(parser)
+
+
+def add_cache_options(parser: argparse.ArgumentParser) -> None:
+    """`--no-cache` and `--cache-dir`: where loaded namespace files are kept between runs."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the namespace cache (also: FTSC_CACHE_DIR=off)",
+    )
+    group.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        type=Path,
+        help="keep loaded namespace files in DIR (default: $FTSC_CACHE_DIR, else $XDG_CACHE_HOME/ftsc, "
+        "else ~/.cache/ftsc)",
+    )
+
+
+def apply_cache_options(args: argparse.Namespace) -> None:
+    """Point the namespace cache where `--no-cache` / `--cache-dir` say (nothing given: the environment)."""
+    no_cache, folder = getattr(args, "no_cache", False), getattr(args, "cache_dir", None)
+    if no_cache or folder is not None:
+        from ftsc.compiler import namespace_cache
+
+        namespace_cache.configure(folder, enabled=not no_cache)
 
 
 def add_color_option(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ftsc.cli.common import EXIT_OK, UsageError
+from ftsc.cli.common import EXIT_OK, UsageError, add_cache_options
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="listen on TCP instead of standard input/output (e.g. 127.0.0.1:2087)",
     )
     parser.add_argument("--stdio", action="store_true", help="use standard input/output (the default)")
+    add_cache_options(parser)
 
 
 def parse_address(value: str) -> tuple[str, int]:

@@ -14,19 +14,25 @@ from ftsc.diagnostics import Diagnostic, Span, error
 from ftsc.grammar import ast
 from ftsc.grammar.parser import ParseResult, parse
 
-_LOADED: dict[tuple[str, int, int], Namespace] = {}
+# resolved path -> (size, mtime_ns, the namespace loaded from it): one version per file, the latest.
+_LOADED: dict[str, tuple[int, int, Namespace]] = {}
 
 
 def load_cached(path: Path) -> Namespace:
-    """Load a namespace file, reusing the last load while the file is unchanged (size and mtime)."""
+    """Load a namespace file, reusing this process's last load while the file is unchanged (size and
+    mtime); a rewritten file replaces its old namespace, which is then freed. Across processes, the
+    persistent cache (keyed by the file's content) answers."""
     try:
         stat = path.stat()
     except OSError:
         return load_namespace(path)  # raises the NamespaceError that says what is wrong
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    namespace = _LOADED.get(key)
-    if namespace is None:
-        namespace = _LOADED[key] = load_namespace(path)
+    key = str(path.resolve())
+    known = _LOADED.get(key)
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return known[2]
+    _LOADED.pop(key, None)  # the old version goes before the new one is built: one at a time in memory
+    namespace = load_namespace(path)
+    _LOADED[key] = (stat.st_size, stat.st_mtime_ns, namespace)
     return namespace
 
 

@@ -16,11 +16,15 @@ import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ftsc.compiler.bulk import collector_paused
 from ftsc.compiler.schema import dotted_names_ok, validate_namespace_data
-from ftsc.io import JsonFileError, read_json
+from ftsc.io import JsonFileError, parse_json_bytes, read_file_bytes
 from ftsc.wording import counted
+
+if TYPE_CHECKING:
+    from ftsc.compiler.namespace_cache import CacheEntry
 
 __all__ = [
     "NAMESPACE_VERSION",
@@ -101,6 +105,7 @@ class Namespace:
     """
 
     __slots__ = (
+        "_columns",
         "_fingerprint",
         "_parameters",
         "adapter",
@@ -120,6 +125,7 @@ class Namespace:
     names: tuple[str, ...]
     index: dict[str, int]
     _parameters: tuple[ParameterInfo, ...] | None
+    _columns: CacheEntry | None  # a cached load: the parameters' shapes, dtypes and requires_grad
     _fingerprint: str | None
 
     def __init__(
@@ -216,6 +222,7 @@ class Namespace:
         self.names = names
         self.index = dict(zip(names, range(len(names)), strict=True))
         self._parameters = parameters
+        self._columns = None
         self._fingerprint = None
         self.model = model
         self.adapter = adapter
@@ -226,6 +233,23 @@ class Namespace:
         if problems:
             what = "not a valid namespace file" if in_file else "invalid namespace"
             raise NamespaceError(_summarise(what, problems), path, errors=problems)
+
+    @classmethod
+    def _from_entry(cls, entry: CacheEntry, path: str | None) -> Namespace:
+        """A namespace from a cache entry: a file that loaded and validated before, so no check runs
+        again; parameter records are made on first use."""
+        namespace = cls.__new__(cls)
+        namespace.names = entry.names
+        namespace.index = dict(zip(entry.names, range(len(entry.names)), strict=True))
+        namespace._parameters = None
+        namespace._columns = entry
+        namespace._fingerprint = entry.fingerprint
+        namespace.model = entry.model
+        namespace.adapter = entry.adapter
+        namespace.modules = tuple(ModuleInfo(name, kind) for name, kind in entry.modules)
+        namespace.aliases = dict(entry.aliases)
+        namespace.path = path
+        return namespace
 
     def to_data(self) -> dict[str, object]:
         """The namespace-file form of this namespace; `from_data` gives back an equal namespace."""
@@ -242,7 +266,18 @@ class Namespace:
     def parameters(self) -> tuple[ParameterInfo, ...]:
         """Per-parameter records in namespace order (made on first use for `from_names`)."""
         if self._parameters is None:
-            self._parameters = tuple(map(ParameterInfo, self.names))
+            entry = self._columns
+            if entry is None:
+                self._parameters = tuple(map(ParameterInfo, self.names))
+            else:
+                shapes, dtypes, grads = entry.shapes, entry.dtypes, (None, True, False)
+                self._parameters = tuple(
+                    ParameterInfo(name, shapes[shape], dtypes[dtype], grads[grad])
+                    for name, shape, dtype, grad in zip(
+                        self.names, entry.shape_ids, entry.dtype_ids, entry.requires_grad, strict=True
+                    )
+                )
+                self._columns = None
         return self._parameters
 
     def fingerprint(self) -> str:
@@ -261,10 +296,15 @@ class Namespace:
         None when any of their shapes is unknown; KeyError for a name not in the namespace.
         """
         positions = {self.index[self.aliases.get(name, name)] for name in names}
-        parameters = self.parameters
+        entry = self._columns
+        if entry is not None:  # a cached load: from the shape table, without making 50,000 records
+            numels = [None if shape is None else math.prod(shape) for shape in entry.shapes]
+            per_position = [numels[entry.shape_ids[position]] for position in positions]
+        else:
+            parameters = self.parameters
+            per_position = [parameters[position].numel for position in positions]
         total = 0
-        for position in positions:
-            numel = parameters[position].numel
+        for numel in per_position:
             if numel is None:
                 return None
             total += numel
@@ -383,11 +423,26 @@ def _parameter_data(parameter: ParameterInfo) -> dict[str, object]:
     return data
 
 
-def load_namespace(path: str | os.PathLike[str]) -> Namespace:
-    """Read and validate a namespace file; every failure is a NamespaceError that says what to do."""
-    where = os.fspath(path)
+def load_namespace(path: str | os.PathLike[str], *, cache: bool = True) -> Namespace:
+    """Read and validate a namespace file; every failure is a NamespaceError that says what to do.
+
+    With `cache`, a file whose bytes loaded before comes from the persistent cache
+    (`ftsc.compiler.namespace_cache`), its segment trie with it, and a new one is stored there.
+    """
+    with collector_paused():  # some 150,000 new acyclic objects: no cycle hunting meanwhile
+        return _load_namespace(os.fspath(path), cache)
+
+
+def _load_namespace(where: str, cache: bool) -> Namespace:
     try:
-        data = read_json(where)
+        content = read_file_bytes(where)
+        if cache:
+            from ftsc.compiler import namespace_cache
+
+            key, entry = namespace_cache.read_entry(content)
+            if entry is not None:
+                return namespace_cache.adopt(Namespace._from_entry(entry, where), entry)
+        data = parse_json_bytes(content, where)
     except JsonFileError as exc:
         if exc.reason == "not_found":
             message = f"namespace file not found; {_EXPORT_HINT}"
@@ -397,9 +452,14 @@ def load_namespace(path: str | os.PathLike[str]) -> Namespace:
             message = f"namespace file is not valid JSON ({exc.message}); {_FIX_HINT}"
         raise NamespaceError(message, where, exc.line, exc.column) from None
     try:
-        return Namespace.from_data(data, where)
+        namespace = Namespace.from_data(data, where)
     except NamespaceError as exc:
         raise NamespaceError(f"{exc.message}; {_FIX_HINT}", where, errors=exc.errors) from None
+    if cache:
+        stored = namespace_cache.store(key, namespace)
+        if stored is not None:  # the same namespace, as the cache gives it back: packed in memory
+            return namespace_cache.adopt(Namespace._from_entry(stored, where), stored)
+    return namespace
 
 
 def names_fingerprint(names: Iterable[str]) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ftsc.compiler import prefix_hint
+from ftsc.compiler.bulk import collector_paused
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
@@ -25,29 +27,88 @@ from ftsc.grammar import ast
 
 
 class NamespaceIndex:
-    """What matching needs of a namespace, built once per namespace and shared (CLI, LSP, runtime)."""
+    """What matching needs of a namespace, built once per namespace and shared (CLI, LSP, runtime).
 
-    def __init__(self, namespace: Namespace) -> None:
+    Selectors walk the names' segment tree through the sorted names: a node is a dotted prefix, its
+    children are found by bisection, so nothing per name is built but the sort order (which the
+    persistent cache keeps). The trie (for did-you-mean) and the inverted index (segment -> names, for
+    an inner `**` and regexes) are built the first time something needs them.
+    """
+
+    def __init__(self, namespace: Namespace, sorted_positions: Sequence[int] | None = None) -> None:
         self.names = namespace.names
         self.index = namespace.index
-        self._segments: dict[str, list[int]] = {}
-        for position, name in enumerate(self.names):
-            for segment in name.split("."):
-                self._segments.setdefault(segment, []).append(position)
-        self._segment_sets: dict[str, set[int]] = {}
         self.results: dict[str, tuple[int, ...]] = {}  # selector -> what it matched
-        self.trie: TrieNode = build_trie(self.names)
-        by_name = sorted(range(len(self.names)), key=self.names.__getitem__)
-        self._sorted_names = [self.names[position] for position in by_name]
-        self._sorted_positions = by_name
+        self._trie: TrieNode | None = None
+        self._order = sorted_positions
+        self._sorted: tuple[list[str], Sequence[int]] | None = None
+        self._segments: dict[str, list[int]] | None = None
+        self._segment_sets: dict[str, set[int]] = {}
+        self._children: dict[str, tuple[list[str], frozenset[str]]] = {}  # prefix -> segments after it
+
+    @property
+    def trie(self) -> TrieNode:
+        """The segment trie, built on first use (explaining a selector that matched nothing)."""
+        if self._trie is None:
+            with collector_paused():
+                self._trie = build_trie(self.names)
+        return self._trie
+
+    @property
+    def sorted_positions(self) -> Sequence[int]:
+        """Positions in the order of their names, sorted (what the persistent cache keeps)."""
+        if self._order is None:
+            self._order = sorted(range(len(self.names)), key=self.names.__getitem__)
+        return self._order
+
+    def _sorted_names(self) -> tuple[list[str], Sequence[int]]:
+        if self._sorted is None:
+            order = self.sorted_positions
+            self._sorted = [self.names[position] for position in order], order
+        return self._sorted
+
+    def segments_after(self, prefix: str) -> list[str]:
+        """The distinct segments that follow `prefix` (`""`: the first segments) in some name, in the
+        order of the sorted names: found by one bisection per child, however many names lie below it,
+        and kept (the nodes a schedule visits, not the whole tree)."""
+        known = self._children.get(prefix)
+        if known is None:
+            known = self._children[prefix] = self._find_segments_after(prefix)
+        return known[0]
+
+    def segment_set(self, prefix: str) -> frozenset[str]:
+        """`segments_after(prefix)` as a set: `prefix.segment` is a name or the prefix of one."""
+        known = self._children.get(prefix)
+        if known is None:
+            known = self._children[prefix] = self._find_segments_after(prefix)
+        return known[1]
+
+    def _find_segments_after(self, prefix: str) -> tuple[list[str], frozenset[str]]:
+        names, _ = self._sorted_names()
+        lead = prefix + "." if prefix else ""
+        position = bisect.bisect_left(names, lead) if lead else 0
+        end = bisect.bisect_left(names, prefix + "/", position) if prefix else len(names)
+        start = len(lead)
+        found: dict[str, None] = {}
+        while position < end:
+            name = names[position]
+            dot = name.find(".", start)
+            if dot < 0:
+                found[name[start:]] = None
+                position += 1
+            else:
+                found[name[start:dot]] = None
+                position = bisect.bisect_left(names, name[:dot] + "/", position)  # past `…segment.*`
+        return list(found), frozenset(found)
 
     def under(self, prefix: str) -> list[int]:
         """Positions of `prefix` and the names below it (`prefix.…`): one slice of the sorted names."""
         if not prefix:
             return list(range(len(self.names)))
-        start = bisect.bisect_left(self._sorted_names, prefix + ".")
-        end = bisect.bisect_left(self._sorted_names, prefix + "/", start)  # "/" follows "." in code points
-        found = self._sorted_positions[start:end]
+        names, order = self._sorted_names()
+        start = bisect.bisect_left(names, prefix + ".")
+        end = bisect.bisect_left(names, prefix + "/", start)  # "/" follows "." in code points
+        found = list(order[start:end])
         exact = self.index.get(prefix)
         return found if exact is None else [*found, exact]
 
@@ -62,8 +123,17 @@ class NamespaceIndex:
         """Positions of the names with `segment` among their segments (do not modify the set)."""
         found = self._segment_sets.get(segment)
         if found is None:
-            found = self._segment_sets[segment] = set(self._segments.get(segment, ()))
+            found = self._segment_sets[segment] = set(self._inverted().get(segment, ()))
         return found
+
+    def _inverted(self) -> dict[str, list[int]]:
+        if self._segments is None:
+            segments: dict[str, list[int]] = {}
+            for position, name in enumerate(self.names):
+                for segment in name.split("."):
+                    segments.setdefault(segment, []).append(position)
+            self._segments = segments
+        return self._segments
 
     def holding_all(self, required: list[frozenset[str]]) -> Iterable[int]:
         """Positions of the names holding, for each set, one of its spellings (all names if no set)."""
@@ -85,6 +155,20 @@ class NamespaceIndex:
         return union
 
 
+@functools.lru_cache(maxsize=4096)
+def _relative_parse(text: str) -> tuple[syntax.Seq, tuple[str, ...]] | None:
+    """A pattern parsed as if it started at offset 0, and the `let`s it uses; None when it has a
+    problem (the full resolution reports it, at the right place)."""
+    seq, problems = syntax.parse_pattern(text, 0)
+    if seq is None or problems:
+        return None
+    return seq, tuple(dict.fromkeys(var.name for var in syntax.variables(seq)))
+
+
+# (selector text, the text of each `let` it uses) -> (its text with the `let`s substituted, whether that
+# is a plain name: literal segments only, the substituted pattern)
+_KEYS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, bool, syntax.Seq]] = {}
+
 _INDEXES: OrderedDict[int, tuple[Namespace, NamespaceIndex]] = OrderedDict()
 _KEEP_INDEXES = 8
 _KEEP_RESULTS = 4096
@@ -97,6 +181,15 @@ def index_of(namespace: Namespace) -> NamespaceIndex:
         _INDEXES.move_to_end(id(namespace))
         return cached[1]
     index = NamespaceIndex(namespace)
+    _INDEXES[id(namespace)] = (namespace, index)
+    while len(_INDEXES) > _KEEP_INDEXES:
+        _INDEXES.popitem(last=False)
+    return index
+
+
+def adopt_index(namespace: Namespace, sorted_positions: Sequence[int]) -> NamespaceIndex:
+    """Index `namespace` with a name order sorted before (the persistent cache's)."""
+    index = NamespaceIndex(namespace, sorted_positions)
     _INDEXES[id(namespace)] = (namespace, index)
     while len(_INDEXES) > _KEEP_INDEXES:
         _INDEXES.popitem(last=False)
@@ -118,6 +211,7 @@ class SelectorResolver:
         self.index = index_of(namespace) if namespace is not None else None
         self.diagnostics: list[Diagnostic] = []
         self.bindings: dict[str, syntax.Seq] = {}
+        self._binding_texts: dict[str, str] = {}
         self.let_spans: dict[str, Span] = {}
         # For the I107 note: selectors that matched, that missed, and the shifts that would fix the misses.
         self.hits = 0
@@ -218,7 +312,54 @@ class SelectorResolver:
         """I107 when every selector missed by the same leading segments (see `prefix_hint`)."""
         return prefix_hint.note(self.shifts, self.misses, self.hits, span)
 
+    def _quick(self, selector: ast.Selector) -> list[int] | None:
+        """What a selector matches, resolved from its text alone (parsed once per text, with spans from
+        0): the language server re-checks every unchanged selector on each edit, and parsing and
+        substituting each again was a quarter of an edit. None when it matches nothing or has a
+        problem: `_pattern` then resolves it in full, to report that where it is written."""
+        if self.index is None:
+            return None
+        parsed = _relative_parse(selector.text)
+        if parsed is None:
+            return None
+        seq, used = parsed
+        if not all(name in self.bindings for name in used):
+            return None
+        lets = tuple((name, self._binding_text(name)) for name in used)
+        found = _KEYS.get((selector.text, lets))
+        if found is None:
+            if syntax.substitution_too_large(seq, self.bindings) is not None:
+                return None  # `_pattern` reports it (E102)
+            if len(_KEYS) >= _KEEP_RESULTS:
+                _KEYS.clear()
+            substituted = syntax.substitute(seq, self.bindings)
+            plain = all(isinstance(node, (syntax.Lit, syntax.Dot)) for node in substituted.nodes)
+            found = _KEYS[(selector.text, lets)] = (syntax.render(substituted), plain, substituted)
+        key, plain, substituted = found
+        position = self.index.index.get(key) if plain else None
+        if position is not None:
+            return [position]
+        known = self.index.results.get("pattern:" + key)
+        if known:
+            return list(known)
+        try:
+            positions = PatternMatcher(substituted).match(self.index)
+        except PatternTooComplex:
+            return None
+        if not positions:
+            return None
+        return list(self.index.remember("pattern:" + key, positions))
+
+    def _binding_text(self, name: str) -> str:
+        text = self._binding_texts.get(name)
+        if text is None:
+            text = self._binding_texts[name] = syntax.render(self.bindings[name])
+        return text
+
     def _pattern(self, selector: ast.Selector) -> Resolution:
+        quick = self._quick(selector)
+        if quick is not None:
+            return Resolution(selector, quick)
         seq, problems = syntax.parse_pattern(selector.text, selector.text_span.start)
         if seq is None:
             return Resolution(selector, None, problems)

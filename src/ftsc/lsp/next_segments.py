@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.matcher import PatternMatcher, PatternTooComplex
-from ftsc.compiler.patterns.trie import LEAF, children, find
 from ftsc.compiler.selectors import NamespaceIndex, index_of
 
 
@@ -49,11 +48,12 @@ def _parsed(pattern: str, bindings: dict[str, syntax.Seq]) -> syntax.Seq | None:
 
 
 def _children(index: NamespaceIndex, prefix: str) -> dict[str, Segment]:
-    node = find(index.trie, prefix.split(".")) if prefix else index.trie
     found: dict[str, Segment] = {}
-    for segment, child in children(node or {}):
+    for segment in index.segments_after(prefix):
         path = f"{prefix}.{segment}" if prefix else segment
-        found[segment] = Segment(len(index.under(path)), child.get(LEAF) if len(child) == 1 else None)
+        count = len(index.under(path))
+        position = index.index.get(path)
+        found[segment] = Segment(count, position if count == 1 else None)  # a parameter, nothing below
     return found
 
 

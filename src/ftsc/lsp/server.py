@@ -24,6 +24,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from ftsc import __version__
+from ftsc.compiler.namespace import Namespace
 from ftsc.diagnostics import SourceText
 from ftsc.lsp import watching
 from ftsc.lsp.convert import encoding_of, to_lsp
@@ -90,10 +91,13 @@ class FtscLanguageServer(LanguageServer):
             source = SourceText(text, str(path) if path is not None else None)
             items = to_lsp(diagnostics, source, uri, encoding)
             files = watched_files(result.schedule, path, setting, root)
-            settle(result.schedule_namespace)  # a new namespace: keep full GC passes off its objects
             return Analysis(version, source, diagnostics, result, "", items), notes, files
 
-        analysis, notes, files = await asyncio.get_running_loop().run_in_executor(self.compiler, work)
+        loop = asyncio.get_running_loop()
+        analysis, notes, files = await loop.run_in_executor(self.compiler, work)
+        if analysis.result is not None:  # a new namespace: keep full GC passes off its objects, once the
+            # diagnostics are out (call_soon runs after the caller's publish, in the same loop step)
+            loop.call_soon(self._settle_later, analysis.result.schedule_namespace)
         for note in notes:
             self.log(f"ftsc: {note}", types.MessageType.Warning)
         current = self.documents.get(uri)
@@ -103,6 +107,10 @@ class FtscLanguageServer(LanguageServer):
         state.last = analysis
         self.watch.record(uri, files)
         return analysis
+
+    def _settle_later(self, namespace: Namespace | None) -> None:
+        with contextlib.suppress(RuntimeError):  # the server is shutting down: nothing to keep fast
+            self.compiler.submit(settle, namespace)
 
     async def publish(self, uri: str, version: int | None, delay: float = 0.0) -> None:
         """Compile and push diagnostics, unless the document moves past `version` first."""

@@ -11,8 +11,9 @@ pattern's regex. The trie walk is kept for explaining a pattern that matched not
 from __future__ import annotations
 
 import functools
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,13 +34,15 @@ class SegmentIndex(Protocol):
     names: tuple[str, ...]
     index: dict[str, int]
 
-    trie: TrieNode
-
     def having(self, segment: str) -> set[int]: ...
 
     def having_any(self, spellings: frozenset[str]) -> set[int]: ...
 
     def under(self, prefix: str) -> list[int]: ...
+
+    def segments_after(self, prefix: str) -> list[str]: ...
+
+    def segment_set(self, prefix: str) -> frozenset[str]: ...
 
 
 class PatternTooComplex(Exception):
@@ -59,6 +62,11 @@ class SegmentMatcher:
     @property
     def literal(self) -> str | None:
         return next(iter(self.choices)) if self.choices is not None and len(self.choices) == 1 else None
+
+    @property
+    def any_segment(self) -> bool:
+        """A lone `*`: every segment matches."""
+        return self.pattern == _STAR and not self.double_star
 
     def matches(self, segment: str) -> bool:
         if self.choices is not None:
@@ -137,8 +145,10 @@ class PatternMatcher:
             for other in required[1:]:
                 narrowed &= other
             candidates |= narrowed
-        names, regex = index.names, self.regex
-        found.update(position for position in candidates - found if regex.fullmatch(names[position]))
+        unsure = candidates - found
+        if unsure:  # the regex is compiled only when some name needs it
+            names, fullmatch = index.names, self.regex.fullmatch
+            found.update(position for position in unsure if fullmatch(names[position]))
         return sorted(found)
 
     def _exact_name(self) -> str | None:
@@ -285,47 +295,80 @@ def _segment_matcher(atoms: tuple[Atom, ...], span: Span) -> SegmentMatcher:
 
 
 def _walk_fixed(index: SegmentIndex, alternative: Alternative) -> list[int]:
-    """Match an alternative with no `**` but a last one along the trie: one level per segment,
-    looking up the spellings of finite segments and scanning children only for open ones (`*`,
+    """Match an alternative with no `**` but a last one down the names' segment tree: one level per
+    segment, looking up the spellings of finite segments and listing children only for open ones (`*`,
     `{24..}`); a final `**` takes every name at or below the nodes reached."""
-    if alternative and alternative[-1].double_star:
+    if len(alternative) >= 2 and alternative[-1].double_star and alternative[-2].any_segment:
+        # `prefix.*.**`: every name strictly below `prefix`, one slice of the sorted names per prefix
         return [
-            position for path in _walk_paths(index.trie, alternative[:-1]) for position in index.under(path)
+            position
+            for path in _walk_paths(index, alternative[:-2])
+            for position in index.under(path)
+            if index.names[position] != path
         ]
-    nodes = [index.trie]
-    for matcher in alternative:
-        following: list[TrieNode]
-        choices, matches = matcher.choices, matcher.matches
-        if choices is not None and len(choices) == 1:
-            (choice,) = choices
-            following = [child for node in nodes if (child := node.get(choice)) is not None]
-        elif choices is not None:
-            following = [child for node in nodes for c in choices if (child := node.get(c)) is not None]
+    if alternative and alternative[-1].double_star:
+        return [position for path in _walk_paths(index, alternative[:-1]) for position in index.under(path)]
+    if not alternative:
+        return []
+    known = index.index
+    finite = _finite_suffix(alternative)
+    if finite:  # the last segments are spelt out: build each name they spell and look it up
+        spelled_names = [".".join(parts) for parts in itertools.product(*finite)]
+        found: list[int] = []
+        for path in _walk_paths(index, alternative[: len(alternative) - len(finite)]):
+            prefix = path + "." if path else ""
+            found.extend(
+                position for name in spelled_names if (position := known.get(prefix + name)) is not None
+            )
+        return found
+    paths = _walk_paths(index, alternative[:-1])
+    last = alternative[-1]
+    found = []
+    for path in paths:
+        prefix = path + "." if path else ""
+        if last.choices is not None:
+            spelled: Iterable[str] = last.choices
         else:
-            following = [child for node in nodes for seg, child in node.items() if seg and matches(seg)]
-        if not following:
-            return []
-        nodes = following
-    return [node[LEAF] for node in nodes if LEAF in node]
+            spelled = [seg for seg in index.segments_after(path) if last.any_segment or last.matches(seg)]
+        found.extend(position for seg in spelled if (position := known.get(prefix + seg)) is not None)
+    return found
 
 
-def _walk_paths(root: TrieNode, alternative: Alternative) -> list[str]:
-    """The dotted prefixes an alternative (without `**`) reaches in the trie."""
-    reached: list[tuple[str, TrieNode]] = [("", root)]
+MAX_SPELLED = 4096  # names an alternative's finite last segments may spell, per node reached
+
+
+def _finite_suffix(alternative: Alternative) -> list[tuple[str, ...]]:
+    """The spellings of the alternative's last segments that each have few (the longest such run,
+    while their product stays small): e.g. `{0..127}`, `down_proj`, `weight`."""
+    suffix: list[tuple[str, ...]] = []
+    product = 1
+    for matcher in reversed(alternative):
+        if matcher.choices is None or product * len(matcher.choices) > MAX_SPELLED:
+            break
+        product *= len(matcher.choices)
+        suffix.append(tuple(matcher.choices))
+    suffix.reverse()
+    return suffix
+
+
+def _walk_paths(index: SegmentIndex, alternative: Alternative) -> list[str]:
+    """The dotted prefixes (nodes of the names' segment tree) an alternative without `**` reaches."""
+    reached = [""]
     for matcher in alternative:
-        following: list[tuple[str, TrieNode]] = []
-        for path, node in reached:
+        following: list[str] = []
+        for path in reached:
             prefix = path + "." if path else ""
             if matcher.choices is not None:
-                following.extend((prefix + c, node[c]) for c in matcher.choices if c in node)
+                below = index.segment_set(path)
+                following.extend(prefix + c for c in matcher.choices if c in below)
+            elif matcher.any_segment:
+                following.extend(prefix + seg for seg in index.segments_after(path))
             else:
-                following.extend(
-                    (prefix + seg, child) for seg, child in node.items() if seg and matcher.matches(seg)
-                )
+                following.extend(prefix + seg for seg in index.segments_after(path) if matcher.matches(seg))
         if not following:
             return []
         reached = following
-    return [path for path, _ in reached]
+    return reached
 
 
 def _spellings(atoms: tuple[Atom, ...]) -> frozenset[str] | None:
@@ -372,11 +415,14 @@ def _name_regex(alternative: Alternative) -> str:
     return out
 
 
+_STAR = "[^.]*"
+
+
 def _atom_regex(atom: Atom) -> str:
     if isinstance(atom, s.Lit):
         return re.escape(atom.text)
     if isinstance(atom, s.Star):
-        return "[^.]*"
+        return _STAR
     if isinstance(atom, s.Range):
         return range_regex(atom.lo, atom.hi)
     if isinstance(atom, s.Alt):

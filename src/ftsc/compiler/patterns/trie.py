@@ -8,6 +8,7 @@ the parameter whose name ends at that node.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -16,13 +17,15 @@ LEAF = ""
 
 
 def build_trie(names: Iterable[str]) -> TrieNode:
+    """The trie of `names`; a segment spelt in many nodes (`weight`, `0`) is one string, not thousands."""
     root: TrieNode = {}
+    intern = sys.intern
     for index, name in enumerate(names):
         node = root
         for segment in name.split("."):
             child = node.get(segment)
             if child is None:
-                child = node[segment] = {}
+                child = node[intern(segment)] = {}
             node = child
         node[LEAF] = index
     return root
