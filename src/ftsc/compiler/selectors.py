@@ -144,7 +144,14 @@ class SelectorResolver:
             if seq is not None:
                 raw[let.name] = seq
         for name in raw:
-            resolved = self._resolve_let(name, raw, ())
+            try:
+                resolved = self._resolve_let(name, raw, ())
+            except RecursionError:  # `let`s that refer to `let`s hundreds deep
+                message = (
+                    f"`{name}` is defined through more `let`s in a row than ftsc follows; shorten the chain"
+                )
+                self.diagnostics.append(error("E103", message, self.let_spans[name]))
+                break
             if resolved is not None:
                 self.bindings[name] = resolved
 

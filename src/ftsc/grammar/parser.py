@@ -62,9 +62,30 @@ def lark_parser() -> Lark:
 def parse(text: str) -> ParseResult:
     """Parse `text`; always returns a schedule (possibly partial) and the syntax errors found."""
     driver = _Driver(text)
-    tree = driver.run()
-    schedule = build_schedule(tree, text) if tree is not None else ast.Schedule((), len(text))
+    try:
+        tree = driver.run()
+        schedule = build_schedule(tree, text) if tree is not None else ast.Schedule((), len(text))
+    except RecursionError:  # brackets nested hundreds deep: lark and the tree builder recurse
+        return ParseResult(ast.Schedule((), len(text)), (_too_deep(text),))
     return ParseResult(schedule, tuple(driver.diagnostics))
+
+
+MAX_NESTING = 100  # brackets inside brackets; deeper is refused where it starts
+
+
+def _too_deep(text: str) -> Diagnostic:
+    """E001 at the bracket that opens nesting level MAX_NESTING + 1 (the start when none is found)."""
+    depth, at = 0, 0
+    for offset, char in enumerate(text):
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                at = offset
+                break
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+    message = f"nested too deeply: ftsc reads brackets at most {MAX_NESTING} levels deep"
+    return error("E001", message, Span(at, at + 1))
 
 
 class _Driver:

@@ -1,8 +1,10 @@
 """The pygls language server: push and pull diagnostics for `.fts` documents.
 
-Compiles run one at a time on a worker thread (the event loop keeps answering meanwhile); didChange is
-debounced; a result computed for a version that is no longer current is dropped, never published.
-Every handler is guarded: an exception becomes a `window/logMessage` error and a neutral result.
+Compiles run off the event loop, each on its own thread, and a compile of a newer version of a document
+supersedes the one running (`compiling.py`); didChange is debounced; a result computed for a version that
+is no longer current is dropped, never published. Every handler is guarded: an exception becomes a
+`window/logMessage` error and a neutral result; a compile that fails inside ftsc also becomes an error
+diagnostic on the document, so the editor shows that checking stopped rather than a clean file.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import functools
 import itertools
 import traceback
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -26,8 +27,9 @@ from pygls.uris import to_fs_path
 from ftsc import __version__
 from ftsc.diagnostics import SourceText
 from ftsc.lsp import watching
+from ftsc.lsp.compiling import CompileRunner, Superseded
 from ftsc.lsp.convert import encoding_of, to_lsp
-from ftsc.lsp.documents import Analysis, DocumentState, analyze
+from ftsc.lsp.documents import Analysis, DocumentState, analyze, internal_error
 from ftsc.lsp.memory import settle
 from ftsc.lsp.namespaces import setting_from
 from ftsc.lsp.sync import SyncProtocol
@@ -47,7 +49,7 @@ class FtscLanguageServer(LanguageServer):
         self.documents: dict[str, DocumentState] = {}
         self.namespace_setting: str | None = None
         self.debounce_s = DEFAULT_DEBOUNCE_MS / 1000
-        self.compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftsc-compile")
+        self.compiler = CompileRunner()
         self._result_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self.watch = FileWatch()  # the namespace and pyproject files each open document was compiled against
@@ -85,15 +87,24 @@ class FtscLanguageServer(LanguageServer):
         encoding = encoding_of(self.encoding)
         setting = self.namespace_setting
 
+        source = SourceText(text, str(path) if path is not None else None)
+
         def work() -> tuple[Analysis, list[str], dict[Path, Stamp]]:
             result, diagnostics, notes = analyze(text, path, setting, root)
-            source = SourceText(text, str(path) if path is not None else None)
             items = to_lsp(diagnostics, source, uri, encoding)
             files = watched_files(result.schedule, path, setting, root)
             settle(result.schedule_namespace)  # a new namespace: keep full GC passes off its objects
             return Analysis(version, source, diagnostics, result, "", items), notes, files
 
-        analysis, notes, files = await asyncio.get_running_loop().run_in_executor(self.compiler, work)
+        try:
+            analysis, notes, files = await self.compiler.run(uri, (version, generation, text), work)
+        except Superseded:
+            return None
+        except Exception as exc:  # a bug in ftsc: a log line with the traceback, and the document says so
+            self.log_exception(f"checking {uri}", exc)
+            diagnostics = [internal_error(exc)]
+            items = to_lsp(diagnostics, source, uri, encoding)
+            analysis, notes, files = Analysis(version, source, diagnostics, None, "", items), [], {}
         for note in notes:
             self.log(f"ftsc: {note}", types.MessageType.Warning)
         current = self.documents.get(uri)
@@ -243,6 +254,7 @@ def build_server() -> FtscLanguageServer:
         state = ls.documents.pop(uri, None)
         if state is not None and isinstance(state.pending, asyncio.Task):
             state.pending.cancel()
+        ls.compiler.cancel(uri)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
