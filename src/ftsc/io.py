@@ -169,7 +169,7 @@ def input_limit() -> int:
 
 
 def _too_large(limit: int) -> str:
-    return f"larger than the input limit of {limit / 1024 / 1024:g} MiB (raise it with {MAX_INPUT_ENV}=…)"
+    return f"larger than the input limit of {limit / 1024 / 1024:.3g} MiB (raise it with {MAX_INPUT_ENV}=…)"
 
 
 def read_input(path: str | os.PathLike[str]) -> bytes:

@@ -67,8 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERRORS
     except OSError as exc:  # standard output on a full device, a file that vanished while read, …
         _discard_stdout()
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"ftsc: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: cannot read or write" if exc.filename else "cannot write standard output"
+        print(f"ftsc: error: {where} ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # a bug in ftsc: say so, distinctly from "errors found" and usage errors
         return _internal_error(exc, EXIT_INTERNAL)
