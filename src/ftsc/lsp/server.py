@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import os
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ from pygls.uris import to_fs_path
 
 from ftsc import __version__
 from ftsc.diagnostics import SourceText
+from ftsc.io import MAX_INPUT_ENV
 from ftsc.lsp import watching
 from ftsc.lsp.compiling import CompileRunner, Superseded
 from ftsc.lsp.convert import encoding_of, to_lsp
@@ -223,6 +225,10 @@ def build_server() -> FtscLanguageServer:
             value, present = setting_from(options)
             if present:
                 ls.namespace_setting = value
+            nested = options.get("ftsc")
+            limit = (nested if isinstance(nested, dict) else options).get("maxInputMB")
+            if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
+                os.environ[MAX_INPUT_ENV] = str(limit)  # what ftsc.io reads, for every file the server reads
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @guarded(server, "didOpen", _none)
