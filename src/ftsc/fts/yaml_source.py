@@ -11,6 +11,7 @@ the first occurrence as related information, and the later value wins, as with a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -134,6 +135,10 @@ def load_yaml(text: str) -> YamlLoad:
     What PyYAML cannot read without crashing is E510 too: a control character, nesting deeper than its
     recursive composer follows, an integer of more digits than Python converts, an impossible date.
     """
+    too_deep = _flow_too_deep(text)
+    if too_deep is not None:
+        message = f"not valid YAML here: nested more than {MAX_FLOW_NESTING} levels deep"
+        return YamlLoad(None, [error("E510", message, Span(too_deep, too_deep + 1))])
     try:
         loader = yaml.SafeLoader(text)  # the reader checks the characters here
     except yaml.YAMLError as exc:
@@ -146,6 +151,24 @@ def load_yaml(text: str) -> YamlLoad:
         return YamlLoad(None, [error("E510", message, Span(0, 0))])
     finally:
         loader.dispose()
+
+
+MAX_FLOW_NESTING = 200  # `[` / `{` inside each other; PyYAML's composer recurses about 3 frames a level
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """The offset of the bracket that opens flow nesting level MAX_FLOW_NESTING + 1, if one does: refused
+    before PyYAML scans thousands of levels only to overflow the stack."""
+    depth = 0
+    for bracket in _FLOW_BRACKETS.finditer(text):
+        if bracket.group() in "[{":
+            depth += 1
+            if depth > MAX_FLOW_NESTING:
+                return bracket.start()
+        else:
+            depth = max(depth - 1, 0)
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ diagnostic, while mistakes in different statements are each reported with their 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,31 +62,36 @@ def lark_parser() -> Lark:
 
 def parse(text: str) -> ParseResult:
     """Parse `text`; always returns a schedule (possibly partial) and the syntax errors found."""
+    too_deep = _too_deep(text)
+    if too_deep is not None:  # refused before lark, whose recovery copies a stack that deep at every error
+        return ParseResult(ast.Schedule((), len(text)), (too_deep,))
     driver = _Driver(text)
     try:
         tree = driver.run()
         schedule = build_schedule(tree, text) if tree is not None else ast.Schedule((), len(text))
-    except RecursionError:  # brackets nested hundreds deep: lark and the tree builder recurse
-        return ParseResult(ast.Schedule((), len(text)), (_too_deep(text),))
+    except RecursionError:  # what the bracket count cannot see: lark and the tree builder recurse
+        message = "nested too deeply for ftsc to read"
+        return ParseResult(ast.Schedule((), len(text)), (error("E001", message, Span(0, 0)),))
     return ParseResult(schedule, tuple(driver.diagnostics))
 
 
 MAX_NESTING = 100  # brackets inside brackets; deeper is refused where it starts
+_BRACKETS = re.compile(r"[()\[\]{}]")
 
 
-def _too_deep(text: str) -> Diagnostic:
-    """E001 at the bracket that opens nesting level MAX_NESTING + 1 (the start when none is found)."""
-    depth, at = 0, 0
-    for offset, char in enumerate(text):
-        if char in "([{":
+def _too_deep(text: str) -> Diagnostic | None:
+    """E001 at the bracket that opens nesting level MAX_NESTING + 1, if one does (brackets in strings and
+    comments count too: a schedule never comes near the limit)."""
+    depth = 0
+    for bracket in _BRACKETS.finditer(text):
+        if bracket.group() in "([{":
             depth += 1
             if depth > MAX_NESTING:
-                at = offset
-                break
-        elif char in ")]}":
+                message = f"nested too deeply: ftsc reads brackets at most {MAX_NESTING} levels deep"
+                return error("E001", message, Span(bracket.start(), bracket.end()))
+        else:
             depth = max(depth - 1, 0)
-    message = f"nested too deeply: ftsc reads brackets at most {MAX_NESTING} levels deep"
-    return error("E001", message, Span(at, at + 1))
+    return None
 
 
 class _Driver:

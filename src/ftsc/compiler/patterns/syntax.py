@@ -198,6 +198,8 @@ class _Parser:
         raise self.fail("unclosed `{` in pattern", start, len(self.text))
 
     def _range(self, match: re.Match[str], start: int, end: int) -> Range:
+        if max(len(match.group(1)), len(match.group(2) or "")) > MAX_RANGE_DIGITS:
+            raise self.fail(f"range bound of more than {MAX_RANGE_DIGITS} digits", start, end)
         lo = int(match.group(1))
         hi = int(match.group(2)) if match.group(2) else None
         if hi is not None and hi < lo:
@@ -205,6 +207,9 @@ class _Parser:
                 f"empty range `{lo}..{hi}`: the first bound is greater than the second", start, end
             )
         return Range(lo, hi, self.span(start, end))
+
+
+MAX_RANGE_DIGITS = 18  # no model has a quintillion layers; and `int()` refuses past 4,300 digits
 
 
 def _check_segments(seq: Seq) -> None:
