@@ -322,3 +322,10 @@ def test_names_with_yaml_line_breaks_round_trip_through_fts_yaml(
     status, out, err = run(["import-fts", "--namespace", project / "ns.json", project / "s.yaml"], capsys)
     assert status == 0, err
     assert "thaw classifier.**" in out
+
+
+def test_the_parser_reads_a_leading_bom_as_a_space_keeping_offsets() -> None:
+    from ftsc.grammar.parser import parse
+
+    with_bom, without = parse("\ufeff" + GOOD), parse(" " + GOOD)
+    assert with_bom.diagnostics == () and with_bom.schedule == without.schedule

@@ -61,7 +61,10 @@ def lark_parser() -> Lark:
 
 
 def parse(text: str) -> ParseResult:
-    """Parse `text`; always returns a schedule (possibly partial) and the syntax errors found."""
+    """Parse `text`; always returns a schedule (possibly partial) and the syntax errors found. A leading
+    byte-order mark reads as a space (offsets stay those of `text`)."""
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
     too_deep = _too_deep(text)
     if too_deep is not None:  # refused before lark, whose recovery copies a stack that deep at every error
         return ParseResult(ast.Schedule((), len(text)), (too_deep,))
