@@ -115,3 +115,20 @@ def test_a_ddp_rank_that_dies_ends_the_other_with_an_error_in_bounded_time(tmp_p
     result = json.loads((tmp_path / "rank0.json").read_text()) if (tmp_path / "rank0.json").exists() else {}
     assert result.get("error", "").startswith("RuntimeError: "), done.stderr[-2000:]
     assert elapsed < 240
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_the_runtime_refuses_an_inconsistent_plan(tmp_path: Path, as_file: bool) -> None:
+    from runtime_support import three_phase_plan
+
+    from ftsc.runtime.errors import RuntimeConfigError
+    from ftsc.runtime.plan_source import load_plan
+
+    plan = three_phase_plan()
+    plan["phases"][2]["index"] = 1  # the runtime uses `index` as the phase's depth
+    source: object = plan
+    if as_file:
+        (tmp_path / "plan.json").write_text(json.dumps(plan))
+        source = tmp_path / "plan.json"
+    with pytest.raises(RuntimeConfigError, match=r"phases\[2\]\.index is 1, not its position 2"):
+        load_plan(source)  # type: ignore[arg-type]
