@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from ftsc.runtime.errors import CheckpointFileError
 
@@ -37,6 +38,21 @@ def check_checkpoint_file(path: str | os.PathLike[str]) -> None:
         raise _damaged(where, f"it is cut short or not a whole archive ({exc})") from None
     if bad is not None:
         raise _damaged(where, f"its record `{bad}` is damaged (CRC mismatch)")
+
+
+def check_before_loading(strategy: Any) -> None:
+    """Wrap the strategy's `load_checkpoint` (what `Trainer.fit(ckpt_path=…)` restores through, after the
+    callbacks' `setup`) so every checkpoint file is checked first; wrapping twice is a no-op."""
+    load = strategy.load_checkpoint
+    if getattr(load, "ftsc_checked", False):
+        return
+
+    def load_checkpoint(checkpoint_path: Any, *args: Any, **kwargs: Any) -> Any:
+        check_checkpoint_file(checkpoint_path)
+        return load(checkpoint_path, *args, **kwargs)
+
+    load_checkpoint.ftsc_checked = True  # type: ignore[attr-defined]
+    strategy.load_checkpoint = load_checkpoint
 
 
 def _damaged(path: Path, why: str) -> CheckpointFileError:
