@@ -29,10 +29,10 @@ __all__ = [
 
 Reason = Literal["not_found", "unreadable", "invalid"]
 
-# O_BINARY: on Windows a descriptor opened without it translates "\n" to "\r\n" below Python's io layer.
 MAX_INPUT_ENV = "FTSC_MAX_INPUT_MB"
 DEFAULT_MAX_INPUT_MB = 512  # a 250k-parameter namespace is about 40 MB
 
+# O_BINARY: on Windows a descriptor opened without it translates "\n" to "\r\n" below Python's io layer.
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 

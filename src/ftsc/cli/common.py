@@ -136,15 +136,14 @@ def check_output(output: str | None, inputs: Iterable[str | os.PathLike[str] | N
             )
 
 
-def write_output(
-    output: str | None, text: str, what: str, inputs: Iterable[str | os.PathLike[str] | None] = ()
-) -> bool:
+def write_output(output: str | None, text: str, what: str) -> bool:
     """Write a command's result: standard output for None or `-` (returns False), else the file,
-    atomically (returns True); a file that cannot be written, or one of `inputs`, is a usage error."""
+    atomically (returns True); a file that cannot be written is a usage error. Callers check the
+    target with `check_output` before doing the work."""
     if output is None or output == "-":
         sys.stdout.write(text)
         return False
-    check_output(output, inputs)
+    check_output(output)
     from ftsc.io import atomic_write_text
 
     try:
