@@ -105,7 +105,8 @@ def test_a_chain_of_500_lets_ends_without_a_traceback(
 @pytest.mark.parametrize(
     ("yaml_text", "says"),
     [
-        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 200 levels deep"),
+        ("".join("  " * level + f"k{level}:\n" for level in range(2000)), "nested too deeply"),
         ("0:\n  params: [classifier.weight\x07]\n", "unacceptable character"),
         ("0:\n  params: [classifier.weight]\n  when: 2001-13-45\n", "month must be in 1..12"),
         (f"0:\n  params: [classifier.weight]\n  max_transition_epoch: {HUGE}\n", "integer string conversion"),
@@ -114,6 +115,7 @@ def test_a_chain_of_500_lets_ends_without_a_traceback(
     ],
     ids=[
         "nested-5000",
+        "nested-block-2000",
         "control-character",
         "bad-timestamp",
         "huge-integer",
