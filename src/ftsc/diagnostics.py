@@ -108,6 +108,29 @@ def sort_key(diagnostic: Diagnostic) -> tuple[int, int, str]:
     return (diagnostic.span.start, diagnostic.span.end, diagnostic.code)
 
 
+MAX_DIAGNOSTICS = 1000  # per file, for the CLI and the language server alike (the I003 note included)
+
+
+def capped(diagnostics: list[Diagnostic], limit: int = MAX_DIAGNOSTICS) -> list[Diagnostic]:
+    """At most `limit` diagnostics: the first in source order, errors before warnings (so a file with
+    errors still shows one), then an I003 note counting the rest, placed at the first of them."""
+    if len(diagnostics) <= limit:
+        return diagnostics
+    ranked = sorted(range(len(diagnostics)), key=lambda i: (diagnostics[i].severity, i))
+    kept = [diagnostics[i] for i in sorted(ranked[: limit - 1])]
+    left = [diagnostics[i] for i in sorted(ranked[limit - 1 :])]
+    counts = {severity: sum(d.severity == severity for d in left) for severity in Severity}
+    shown = ", ".join(f"{n} {s.label}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    note = information(
+        "I003",
+        f"{len(left)} more diagnostics are not shown ({shown}); a file shows at most {limit - 1}: fix "
+        "those and check again",
+        left[0].span,
+        unreported=len(left),
+    )
+    return sorted([*kept, note], key=sort_key)
+
+
 class SourceText:
     """A source text with a line index, for turning offsets into line / character positions."""
 

@@ -165,6 +165,8 @@ def test_explain_a_schedule_and_its_plan(project: Path, capsys: pytest.CaptureFi
     status, from_plan, _ = run(["explain", str(plan_path), "--namespace", namespace], capsys)
     assert status == 0
     assert from_plan == from_schedule
+    status, alone, _ = run(["explain", str(plan_path)], capsys)  # the plan records its element counts
+    assert status == 0 and alone == from_schedule
 
 
 def test_the_console_script_runs_without_importing_torch(project: Path) -> None:

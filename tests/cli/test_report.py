@@ -128,6 +128,15 @@ def test_human_label_only_for_a_fix_replacing_exactly_the_span() -> None:
     assert "  = help: insert a decimal point\n" in out
 
 
+def test_human_long_line_is_shown_as_a_window_around_the_span() -> None:
+    """A 10 MB selector is one line: showing and measuring all of it took 40 s and gigabytes."""
+    text = "phase p { thaw " + "a" * 1000 + "x" + "b" * 1_000_000 + " }\n"
+    out = human(report(text, diag("E101", span_of(text, "x"))))
+    source, carets = out.splitlines()[3:5]
+    assert source == "1 | …" + "a" * 40 + "x" + "b" * 199 + "…"
+    assert carets == "  |  " + " " * 40 + "^"
+
+
 def test_human_multi_line_span_underlines_each_line() -> None:
     text = "phase a {\n    thaw x\n}\n"
     where = Span(text.index("a {"), text.index("}") + 1)

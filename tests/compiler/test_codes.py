@@ -142,6 +142,65 @@ def test_e102_malformed_pattern_and_regex(namespace: Namespace) -> None:
     assert "invalid regex" in found[1].message
 
 
+def test_e102_regexes_an_automaton_cannot_run_or_that_are_too_large(namespace: Namespace) -> None:
+    text = (
+        'phase a { thaw re"layers\\.(\\d)\\.\\1.*" }\nphase b { thaw re"layers\\.(?!0).*" }\n'
+        'phase c { thaw re"a{99999999999}" }\n'
+    )
+    backreference, lookahead, repetition = only(run(text, namespace), "E102")
+    assert (
+        backreference.span.start == at(text, "\\1").start
+        and "spell out the repeated text" in backreference.message
+    )
+    assert lookahead.span.start == at(text, "(?!").start and "`except`" in lookahead.message
+    assert repetition.span.start == at(text, "{9").start and "larger than 1000" in repetition.message
+
+
+def test_e102_a_catastrophic_regex_is_matched_not_refused(namespace: Namespace) -> None:
+    text = 'phase a { thaw re"(.*)*weight" }\nphase b { thaw re"(.*)*x" }\n'
+    result = run(text, namespace)
+    assert len(result.matches[at(text, 're"(.*)*weight"')]) == len(NAMES) - 1  # all but head.bias
+    assert single(result, "E101").span == at(text, 're"(.*)*x"')
+
+
+def test_e102_lets_that_multiply_a_pattern_are_bounded(namespace: Namespace) -> None:
+    """20 lets that each use the one before twice would be a million elements (28 s before the limit)."""
+    lets = "".join(f"let a{i} = {{$a{i - 1},$a{i - 1}}}\n" for i in range(1, 21))
+    text = f"let a0 = layers\n{lets}phase p {{ thaw $a20.** }}\n"
+    found = only(run(text, namespace), "E102")
+    assert len(found) == 1 and "the limit is 10,000" in found[0].message
+    assert found[0].span == at(text, "{$a12,$a12}")  # `let a13`, past the limit; the later ones stay quiet
+
+
+def test_e102_pattern_length_and_range_bounds(namespace: Namespace) -> None:
+    stars = "*a" * 50_000
+    text = f"phase p {{ thaw layers.{stars} }}\nphase q {{ thaw layers.{{0..{'9' * 19}}}.** }}\n"
+    long, digits = only(run(text, namespace), "E102")
+    assert long.span == at(text, f"layers.{stars}") and "100,007 characters long" in long.message
+    assert "more than 18 digits" in digits.message
+
+
+def test_i003_more_syntax_errors_than_are_shown(namespace: Namespace) -> None:
+    text = "".join(f"phase p{index} {{ thaw head.*,, lr = }}\n" for index in range(150))
+    result = run(text, namespace)
+    errors = only(result, "E001")
+    assert len(errors) == 100
+    note = single(result, "I003")
+    assert note.severity == Severity.INFORMATION and note.data["unreported"] == 50
+    assert note.span.start > errors[-1].span.start  # where the unreported errors begin
+    assert "50 more syntax errors" in note.message
+
+
+def test_i003_more_diagnostics_than_a_file_shows(namespace: Namespace) -> None:
+    text = "".join(f"phase p{index} {{ thaw head.weight }}\n" for index in range(1200))
+    result = run(text, namespace)
+    assert len(result.diagnostics) == 1000
+    note = single(result, "I003")
+    assert note.data["unreported"] == 1199 + 1 - 999  # 1199 E201 and a W208, 999 shown
+    assert "(200 errors, 1 warning)" in note.message
+    assert result.has_errors and result.plan is None
+
+
 def test_e103_unbound_variable_with_did_you_mean(namespace: Namespace) -> None:
     text = "let layers = layers\nphase a { thaw $layrs.0.** }\n"
     diagnostic = single(run(text, namespace), "E103")
@@ -169,13 +228,21 @@ def test_w106_except_that_removes_nothing(namespace: Namespace) -> None:
     assert diagnostic.span == at(text, "layers.1.**")
 
 
-def test_e201_reports_both_sites_with_related_information(namespace: Namespace) -> None:
+def test_e201_is_reported_once_on_the_later_phase_with_the_first_as_related(namespace: Namespace) -> None:
     text = "phase a { thaw head.* }\nphase b { thaw head.weight, norm.weight }\n"
+    (found,) = only(run(text, namespace), "E201")
+    assert found.span == at(text, "head.weight")
+    assert found.related[0].span == at(text, "head.*")
+    assert "already thawed by phase 0 `a`" in found.message
+
+
+def test_e201_names_the_first_phase_for_each_later_one_not_every_pair(namespace: Namespace) -> None:
+    """250 phases thawing one name are 249 conflicts (each later phase against the first), not 31,125 pairs."""
+    text = "".join(f"phase p{index} {{ thaw head.weight }}\n" for index in range(250))
     found = only(run(text, namespace), "E201")
-    assert [d.span for d in found] == [at(text, "head.*"), at(text, "head.weight")]
-    assert found[0].related[0].span == at(text, "head.weight")
-    assert found[1].related[0].span == at(text, "head.*")
-    assert "phase 1 `b`" in found[0].message and "phase 0 `a`" in found[1].message
+    assert len(found) == 249
+    assert {d.related[0].span for d in found} == {at(text, "head.weight")}
+    assert all("phase 0 `p0`" in d.message for d in found)
 
 
 def test_e202_rest_twice(namespace: Namespace) -> None:
@@ -392,3 +459,92 @@ def test_i404_without_a_namespace_other_checks_still_run() -> None:
     assert single(result, "I404").severity == Severity.INFORMATION
     assert single(result, "E203").span == at(text, "optimizer")
     assert result.plan is None
+
+
+# -- names across the LightningModule seam (`model.` added or dropped) ---------------------------------------
+
+WRAPPED = Namespace.from_names([f"model.{name}" for name in NAMES], model="toy in a LightningModule")
+
+
+def test_e101_suggests_the_namespaces_leading_segments_and_i107_says_every_selector_misses_so() -> None:
+    text = 'use namespace "toy.json"\nphase a { thaw head.* }\nphase b { thaw "norm.weight", layers.{0..1}.** }\n'
+    result = run(text, WRAPPED)
+    misses = only(result, "E101")
+    assert [d.message.split("; ")[1] for d in misses] == [
+        "did you mean `model.head.*`? (every name of the namespace starts with `model.`)",
+        'did you mean `"model.norm.weight"`? (every name of the namespace starts with `model.`)',
+        "did you mean `model.layers.{0..1}.**`? (every name of the namespace starts with `model.`)",
+    ]
+    start = at(text, "head.*").start
+    assert misses[0].fixes[0].new_text == "model." and misses[0].fixes[0].span == Span(start, start)
+    note = single(result, "I107")
+    assert note.severity == Severity.INFORMATION
+    assert note.span == at(text, 'use namespace "toy.json"')
+    assert note.message.startswith("all 3 selectors match once `model.` is put in front")
+    assert 'use namespace "…" at model' in note.message
+
+
+def test_e101_suggests_dropping_leading_segments_the_namespace_lacks(namespace: Namespace) -> None:
+    text = "phase a { thaw model.head.* }\nphase b { thaw rest }\n"
+    diagnostic = single(run(text, namespace), "E101")
+    assert "did you mean `head.*`? (no name of the namespace starts with `model.`)" in diagnostic.message
+    fix = diagnostic.fixes[0]
+    assert fix.span == at(text, "model.") and fix.new_text == ""
+    note = single(run(text, namespace), "I107")
+    assert "once `model.` is dropped" in note.message
+
+
+def test_no_i107_while_some_selector_matches_as_written() -> None:
+    text = "phase a { thaw head.* }\nphase b { thaw model.norm.weight }\n"
+    result = run(text, WRAPPED)
+    assert len(only(result, "E101")) == 1
+    assert not [d for d in result.diagnostics if d.code == "I107"]
+
+
+def test_at_puts_the_prefix_in_the_plan_and_a_bad_one_is_e302(namespace: Namespace) -> None:
+    result = run('use namespace "toy.json" at model.backbone\n' + CLEAN, namespace)
+    assert result.plan is not None and result.plan["namespace"]["prefix"] == "model.backbone"  # type: ignore[index]
+    assert run(CLEAN, namespace).plan["namespace"]["prefix"] == ""  # type: ignore[index]
+    text = 'use namespace "toy.json" at "model..x"\n' + CLEAN
+    diagnostic = single(run(text, namespace), "E302")
+    assert diagnostic.span == at(text, '"model..x"') and "is not a module path" in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    ("written", "mistake", "suggestion"),
+    [
+        ("layers.[1-2].**", "`[1-2]` is a regex character class", "layers.{1..2}.**"),
+        ("layers.[12].**", "`[12]` is a regex character class", "layers.{1,2}.**"),
+        ("layers.1..2.**", "`1..2` is a range without braces", "layers.{1..2}.**"),
+        ("layers.(1|2).**", "`(1|2)` is a regex alternation", "layers.{1,2}.**"),
+        ("layers.[0-9]+.**", "`[0-9]+` is a regex for any number", "layers.{0..}.**"),
+        ("layers.0.attn.(q|k)_proj.*", "`(q|k)` is a regex alternation", "layers.0.attn.{q,k}_proj.*"),
+    ],
+)
+def test_range_spellings_of_other_tools_are_one_e102_with_the_pattern_spelling(
+    namespace: Namespace, written: str, mistake: str, suggestion: str
+) -> None:
+    text = f"phase a {{ thaw {written} }}\nphase b {{ thaw rest }}\n"
+    result = run(text, namespace)
+    assert [d.code for d in result.diagnostics if d.is_error] == ["E102"]
+    diagnostic = result.diagnostics[0]
+    assert diagnostic.message.startswith(mistake) and f"write `{suggestion}`" in diagnostic.message
+    assert diagnostic.span == at(text, written)
+    fixed = text.replace(written, diagnostic.fixes[0].new_text)
+    original = run(f"phase a {{ thaw {suggestion} }}\nphase b {{ thaw rest }}\n", namespace)
+    assert original.plan is not None
+    assert run(fixed, namespace).plan == original.plan
+
+
+@pytest.mark.parametrize(("value", "bare"), [('"2e-4"', "2e-4"), ('" 0.1"', "0.1")])
+def test_a_quoted_number_is_e302_saying_to_drop_the_quotes(
+    namespace: Namespace, value: str, bare: str
+) -> None:
+    text = f"defaults {{ lr = {value} }}\n{CLEAN}"
+    diagnostic = single(run(text, namespace), "E302")
+    assert f"drop the quotes: `lr = {bare}`" in diagnostic.message
+    assert diagnostic.fixes[0].new_text == bare and diagnostic.fixes[0].span == at(text, value)
+    assert (
+        "drop the quotes"
+        not in single(run(f'defaults {{ lr = "fast" }}\n{CLEAN}', namespace), "E302").message
+    )

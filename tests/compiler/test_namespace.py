@@ -68,7 +68,7 @@ def test_undocumented_property_is_reported() -> None:
     ("kind", "identifier"),
     [
         ("namespace", "https://ftsc.dev/schemas/namespace-1.json"),
-        ("plan", "https://ftsc.dev/schemas/plan-1.json"),
+        ("plan", "https://ftsc.dev/schemas/plan-2.json"),
     ],
 )
 def test_schema_ids_and_copies(kind: schema.SchemaName, identifier: str) -> None:
@@ -465,7 +465,7 @@ SHA = "0123456789abcdef" * 4
 
 def minimal_plan() -> dict[str, Any]:
     return {
-        "plan_version": 1,
+        "plan_version": 2,
         "ftsc_version": "0.1.0",
         "source": {"path": "examples/bert.fts", "sha256": SHA},
         "namespace": {
@@ -474,6 +474,7 @@ def minimal_plan() -> dict[str, Any]:
             "size": 3,
             "adapter": "default",
             "adapter_options": {},
+            "prefix": "model",
         },
         "settings": {
             "lr": 1e-5,
@@ -494,6 +495,7 @@ def minimal_plan() -> dict[str, Any]:
                 "index": 0,
                 "name": "head",
                 "params": ["classifier.weight", "classifier.bias"],
+                "elements": 1538,
                 "max_transition_epoch": 2,
                 "lr": None,
                 "optimizer": None,
@@ -506,6 +508,7 @@ def minimal_plan() -> dict[str, Any]:
                 "index": 1,
                 "name": None,
                 "params": [],
+                "elements": None,
                 "max_transition_epoch": -1,
                 "lr": 2e-5,
                 "optimizer": {"class_path": "torch.optim.AdamW", "init_args": {"weight_decay": 0.01}},
@@ -519,13 +522,14 @@ def minimal_plan() -> dict[str, Any]:
             },
         ],
         "frozen": ["embeddings.weight"],
+        "frozen_elements": None,
     }
 
 
 def test_minimal_plan_is_valid() -> None:
     plan = minimal_plan()
     assert validate_plan_data(plan) == jsonschema_only("plan", plan) == []
-    plan["$schema"] = "https://ftsc.dev/schemas/plan-1.json"
+    plan["$schema"] = "https://ftsc.dev/schemas/plan-2.json"
     assert validate_plan_data(plan) == []
 
 
@@ -573,7 +577,9 @@ DELETE = object()
         ("settings/restore_best", "yes", 'settings.restore_best: expected boolean, got string "yes"'),
         ("settings/early_stopping", [], "settings.early_stopping: expected object or null, got array []"),
         ("settings/base_max_lr", 1e-3, 'settings: unknown key "base_max_lr"'),
-        ("plan_version", 2, "plan_version: expected 1, got 2"),
+        ("plan_version", 1, "plan_version: expected 2, got 1"),
+        ("namespace/prefix", "model.", 'namespace.prefix: must be "" or a dotted module path'),
+        ("phases/0/elements", -1, "phases[0].elements: -1 is less than the minimum of 0"),
         ("frozen", DELETE, 'top level: missing required key "frozen"'),
         ("source/sha256", "ABC", "source.sha256: must be 64 lower-case hexadecimal digits"),
         ("namespace/size", -1, "namespace.size: -1 is less than the minimum of 0"),

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ftsc.compiler.compile import compile_schedule
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.ranges import range_regex
-from ftsc.compiler.selectors import SelectorResolver
+from ftsc.compiler.selectors import Resolution, SelectorResolver
 from ftsc.diagnostics import Span
 from ftsc.grammar import ast
 from ftsc.grammar.parser import parse
@@ -448,3 +449,72 @@ def test_range_regex_rejects_leading_zeros(lo: int, hi: int, text: str) -> None:
 def test_range_regex_rejects_non_canonical_numbers(lo: int, hi: int | None, text: str) -> None:
     assert re.fullmatch(range_regex(lo, hi), text) is None
     assert re.fullmatch(range_regex(lo, hi), text.lstrip("0") or "0") is not None
+
+
+def _resolve(pattern: str, namespace: Namespace) -> Resolution:
+    selector = ast.Selector("pattern", pattern, Span(0, len(pattern)), Span(0, len(pattern)))
+    return SelectorResolver([], namespace).resolve(selector)
+
+
+@settings(max_examples=150, deadline=None)
+@given(names_and_patterns())
+def test_a_pattern_in_the_models_names_gets_the_wrapped_spelling_that_selects_the_same(
+    case: tuple[list[str], str],
+) -> None:
+    """Against the namespace of a module holding the model as `lit`, a pattern that selects names of the
+    model's own namespace and nothing as written gets `lit.` put in front: its fix selects the same names."""
+    names, pattern = case
+    own = reference_match(pattern, names)
+    wrapped = Namespace.from_names([f"lit.{name}" for name in names])
+    resolution = _resolve(pattern, wrapped)
+    if not own or resolution.positions:
+        return  # the pattern matches nothing of the model, or matches the wrapped names as written
+    (diagnostic,) = resolution.diagnostics
+    assert diagnostic.code == "E101" and "did you mean `lit." in diagnostic.message
+    (fix,) = diagnostic.fixes
+    fixed = pattern[: fix.span.start] + fix.new_text + pattern[fix.span.end :]
+    assert fixed == f"lit.{pattern}"
+    assert ftsc_match(fixed, wrapped) == own
+
+
+@settings(max_examples=150, deadline=None)
+@given(names_and_patterns())
+def test_a_pattern_in_the_wrapping_modules_names_gets_the_prefix_dropped(case: tuple[list[str], str]) -> None:
+    """The other way: `lit.P` against the model's own namespace suggests `P`, which selects what it should."""
+    names, pattern = case
+    own = reference_match(pattern, names)
+    namespace = Namespace.from_names(names)
+    resolution = _resolve(f"lit.{pattern}", namespace)
+    if not own or resolution.positions:
+        return
+    (diagnostic,) = resolution.diagnostics
+    assert f"did you mean `{pattern}`?" in diagnostic.message
+    (fix,) = diagnostic.fixes
+    assert fix.span == Span(0, len("lit.")) and fix.new_text == ""
+
+
+_LAYERS = Namespace.from_names([f"layers.{n}.w" for n in range(12)])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 9), st.integers(0, 9), st.lists(st.integers(0, 11), min_size=2, max_size=4, unique=True)
+)
+def test_regex_range_spellings_are_fixed_to_patterns_that_select_the_same(
+    lo: int, hi: int, some: list[int]
+) -> None:
+    """`[a-b]`, `a..b` and `(x|y)` get one E102 whose fix is a pattern selecting what the regex would."""
+    lo, hi = min(lo, hi), max(lo, hi)
+    cases = {
+        f"layers.[{lo}-{hi}].w": set(range(lo, hi + 1)),
+        f"layers.{lo}..{hi}.w": set(range(lo, hi + 1)),
+        f"layers.({'|'.join(map(str, some))}).w": set(some),
+    }
+    for written, numbers in cases.items():
+        text = f"phase a {{ thaw {written} }}\n"
+        (diagnostic,) = [d for d in compile_schedule(text, _LAYERS).diagnostics if d.is_error]
+        assert diagnostic.code == "E102"
+        (fix,) = diagnostic.fixes
+        fixed = compile_schedule(text[: fix.span.start] + fix.new_text + text[fix.span.end :], _LAYERS)
+        assert fixed.plan is not None
+        assert fixed.plan["phases"][0]["params"] == [f"layers.{n}.w" for n in sorted(numbers)]  # type: ignore[index]

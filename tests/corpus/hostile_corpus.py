@@ -1,9 +1,10 @@
 """A seeded generator of hostile inputs: `.fts` schedules, namespace and plan JSON, FTS YAML, and packages for
 `ftsc-lightning-mode`. Every entry is reproducible from `SEED` and its name.
 
-Entries in `ISSUE_16` need the bounded regex engine, alias-expansion limit, linear error recovery, one E201
-per conflict and pattern-expansion limits of issue 16 (items 1-4, 8); they run only with
-`FTSC_CORPUS_ISSUE16=1` until those land, and hang or blow up without them.
+Entries in the group `ISSUE_16` are the inputs of issue 16's items 1-4 and 8 (a catastrophic regex, a
+regex repetition that overflows, E201 for every pair of 250 phases, expansion bombs, error-recovery
+blow-up, billion laughs): they hang or explode without the bounded regex engine, alias-expansion limit,
+linear error recovery, one E201 per conflict and pattern-expansion limits.
 """
 
 from __future__ import annotations

@@ -72,6 +72,15 @@ def test_spacing_groups_and_blank_lines() -> None:
     )
 
 
+def test_use_namespace_at_keeps_its_module_path() -> None:
+    assert fmt('use   namespace "ns.json"   at\tmodel.backbone\nphase{thaw a.*}') == (
+        'use namespace "ns.json" at model.backbone\n\nphase {\n    thaw a.*\n}\n'
+    )
+    assert fmt('use namespace "ns.json" at "models.0"\nphase{thaw a.*}').startswith(
+        'use namespace "ns.json" at "models.0"\n'
+    )
+
+
 def test_statements_are_never_reordered() -> None:
     messy = 'phase { thaw a } let x = y use namespace "n" fts 1 let z = w defaults { lr = 1 }'
     assert fmt(messy) == (

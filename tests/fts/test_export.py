@@ -166,7 +166,17 @@ def test_cli(bert_plan: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_cli_refuses_a_bad_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"plan_version": 1}))
+    bad.write_text(json.dumps({"plan_version": 2}))
     assert main(["export-fts", str(bad)]) == 2
     assert "not a valid plan" in capsys.readouterr().err
     assert main(["export-fts", str(tmp_path / "missing.json")]) == 2
+
+
+def test_a_plan_under_a_prefix_exports_the_lightning_modules_names(bert: Namespace) -> None:
+    """FTS matches the LightningModule's own names, so `use namespace … at model` puts `model.` in front."""
+    text = (EXAMPLES / "bert.fts").read_text().replace('bert-base.json"', 'bert-base.json" at model')
+    plan = plan_of(text, bert)
+    result = export_fts(plan)
+    own = export_fts(plan_of((EXAMPLES / "bert.fts").read_text(), bert))
+    assert result.schedule[0]["params"] == [f"model.{name}" for name in own.schedule[0]["params"]]
+    assert any("every entry starts with `model.`" in note for note in result.notes)

@@ -188,7 +188,7 @@ def test_epochs_lrs_and_scheduler_flags(toy: Namespace) -> None:
     assert "until epoch -1" not in result.text
 
 
-def test_a_class_ftsc_cannot_find_stops_the_import_at_its_phase() -> None:
+def test_a_class_ftsc_cannot_find_stops_the_import_at_its_yaml_key() -> None:
     text = (
         "0:\n  params: [a]\n1:\n  params: [b]\n"
         "  new_optimizer:\n    optimizer_init: {class_path: mypkg.optim.Fancy}\n"
@@ -197,7 +197,37 @@ def test_a_class_ftsc_cannot_find_stops_the_import_at_its_phase() -> None:
     assert result.text is None
     (problem,) = [d for d in result.diagnostics if d.is_error]
     assert problem.code == "E515" and "E303" in problem.message
-    assert text[problem.span.start : problem.span.end] == "1"
+    assert text[problem.span.start : problem.span.end] == "new_optimizer"  # the key, on its YAML line
+    assert problem.message.startswith("`new_optimizer` of phase 1 cannot be written in `.fts`: ")
+    assert "line" not in problem.message  # no line of a translation nobody wrote
+
+
+@pytest.mark.parametrize(
+    ("entry", "suggestion"),
+    [
+        ("layers.0.attn.q.weight", "model.layers.0.attn.q.weight"),  # the namespace's `model.` put in front
+        ("layers\\.0\\.attn", "model\\.layers\\.0\\.attn"),  # a regex: dots written as it writes them
+        ("lit.model.embed.weight", "model.embed.weight"),  # a LightningModule's own `lit.` dropped
+        ("model.layers.0.attn.q.wieght", "model.layers.0.attn.q.weight"),  # a typo, as for E101
+    ],
+)
+def test_e513_gets_the_did_you_mean_of_e101(toy: Namespace, entry: str, suggestion: str) -> None:
+    text = f"0:\n  params: ['{entry}']\n1:\n  params: [model.head.weight]\n"
+    (problem,) = [d for d in import_fts(text, toy).diagnostics if d.code == "E513"]
+    assert problem.message.endswith(f"; did you mean `{suggestion}`?")
+    assert problem.fixes[0].new_text == suggestion
+
+
+def test_an_import_with_a_namespace_reports_never_thawed_parameters_as_check_does(toy: Namespace) -> None:
+    text = "0:\n  params: [model.head.weight]\n1:\n  params: [model.head.bias]\n"
+    result = import_fts(text, toy)
+    assert result.text is not None
+    (w208,) = [d for d in result.diagnostics if d.code == "W208"]
+    (checked,) = [d for d in compile_schedule(result.text, toy).diagnostics if d.code == "W208"]
+    assert w208.message == checked.message and w208.message.startswith(f"{len(toy.names) - 2} parameters are")
+    assert text[w208.span.start : w208.span.end] == "1"  # the last phase of the YAML
+    assert not [d for d in import_fts(text.replace("model.head.bias", "model.*"), toy).diagnostics
+                if d.code == "W208"]  # fmt: skip
 
 
 def test_the_translation_compiles_and_keeps_fts_phases(deberta: Namespace) -> None:

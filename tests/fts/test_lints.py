@@ -22,7 +22,8 @@ def toy() -> Namespace:
 
 
 def diagnostics(text: str, namespace: Namespace | None = None, code: str | None = None) -> list[Diagnostic]:
-    found = [d for d in import_fts(text, namespace).diagnostics if d.code != "I509"]
+    # I509 (no namespace) and W208 (never thawed, as `check` says it; tests/fts/test_import.py) are not lints
+    found = [d for d in import_fts(text, namespace).diagnostics if d.code not in ("I509", "W208")]
     return [d for d in found if code is None or d.code == code]
 
 
@@ -324,3 +325,50 @@ def test_diagnostics_carry_the_yaml_line_in_every_format(
         payload = json.loads(err[: err.rindex("}") + 1])
         result = next(r for r in payload["runs"][0]["results"] if r["ruleId"] == "W503")
         assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+
+
+# -- hostile input: bounded work ------------------------------------------------------------------------
+
+
+def billion_laughs(levels: int) -> str:
+    """Nested aliases, nine to a level: a few hundred bytes that stand for 9**levels values."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{level}: &a{level} [{','.join([f'*a{level - 1}'] * 9)}]" for level in range(1, levels)]
+    return "\n".join(lines) + f"\n0:\n  params: *a{levels - 1}\n"
+
+
+def test_e511_aliases_that_expand_past_the_limit() -> None:
+    """7 levels × 9 (339 bytes) took 25 s and 1.3 GB to build, 9 levels past 3 GB."""
+    text = billion_laughs(9)
+    found = one(text, "E511")
+    assert "aliases copy in more than 10,000 YAML nodes" in found.message
+    line, _, _ = at(text, found)
+    assert line <= 5  # an anchored value of the first levels, where the copying is
+    assert import_fts(text).text is None
+
+
+def test_aliases_within_the_limit_are_followed() -> None:
+    text = "base: &names [model.head.weight, model.head.bias]\n0:\n  params: *names\n"
+    result = import_fts(text)
+    assert not [d for d in result.diagnostics if d.code == "E511" and "aliases" in d.message]
+
+
+def test_a_catastrophic_fts_regex_is_matched_in_linear_time(toy: Namespace) -> None:
+    """FTS would hang on it (`re` backtracks); the import says it selects nothing."""
+    text = "0:\n  params:\n  - (.*)*x\n"
+    assert at(text, one(text, "E513", toy)) == (3, 5, "(.*)*x")
+
+
+@pytest.mark.parametrize(
+    ("entry", "at_text", "what"),
+    [
+        (r"model\.(\w+)\.\1", r"\1", "backreference"),
+        (r"model\.(?!head).*", "(?!", "negative lookahead"),
+        ("model.a{99999999999}", "{", "larger than 1000"),
+    ],
+)
+def test_e515_regexes_a_linear_time_matcher_does_not_run(entry: str, at_text: str, what: str) -> None:
+    text = f"0:\n  params:\n  - '{entry}'\n"
+    found = one(text, "E515")
+    assert what in found.message and "FTS matches it with `re`" in found.message
+    assert at(text, found)[1] == 6 + entry.index(at_text)

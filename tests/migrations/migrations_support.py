@@ -36,6 +36,14 @@ def to_v0(plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def to_v1(plan: dict[str, Any]) -> dict[str, Any]:
+    """A version 2 plan as version 1 held it (docs/formats.md): no prefix, no element counts."""
+    namespace = {key: value for key, value in plan["namespace"].items() if key != "prefix"}
+    phases = [{key: value for key, value in phase.items() if key != "elements"} for phase in plan["phases"]]
+    top = {key: value for key, value in plan.items() if key != "frozen_elements"}
+    return {**top, "plan_version": 1, "namespace": namespace, "phases": phases}
+
+
 segment = st.sampled_from(["model", "layers", "0", "1", "attn", "q", "weight", "bias", "émbed"])
 names = st.lists(
     st.lists(segment, min_size=1, max_size=4).map(".".join), min_size=1, max_size=10, unique=True

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from migrations_support import DATA, to_v0, v1_plans
+from migrations_support import DATA, to_v0, to_v1, v1_plans
 
 from ftsc.compiler.files import compile_file
 from ftsc.compiler.schema import validate_plan_data
 from ftsc.migrations import MigrationError, upgrade
 from ftsc.migrations.plan_v0 import plan_0_to_1
+from ftsc.migrations.plan_v1 import plan_1_to_2
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -30,7 +31,7 @@ def test_the_v0_fixture_becomes_the_v1_fixture() -> None:
     old, expected = load("plan-v0.json"), load("plan-v1.json")
     upgraded = plan_0_to_1(old)
     assert upgraded == expected
-    assert validate_plan_data(upgraded) == []
+    assert validate_plan_data(plan_1_to_2(upgraded)) == []
     assert list(upgraded) == list(expected)  # version 1's key order, as `ftsc compile` writes it
     assert list(upgraded["phases"][1]) == list(expected["phases"][1])
 
@@ -91,20 +92,20 @@ def test_a_file_not_in_the_v0_layout_is_refused_with_its_place(change: dict[str,
 @settings(max_examples=100, deadline=None)
 @given(v1_plans(), st.randoms(use_true_random=False))
 def test_upgrading_the_v0_form_of_any_plan_gives_that_plan_back(plan: dict[str, Any], rng: Random) -> None:
-    assert validate_plan_data(plan) == []  # the strategy makes only valid version 1 plans
+    assert validate_plan_data(plan_1_to_2(plan)) == []  # the strategy makes only valid version 1 plans
     old = to_v0(plan)
     keys = list(old["phases"])
     rng.shuffle(keys)  # an object's key order means nothing: the numbers give the order
     old["phases"] = {key: old["phases"][key] for key in keys}
     old = json.loads(json.dumps(old))  # through JSON text, as a file would be read
     upgraded, steps = upgrade("plan", old)
-    assert upgraded == plan
-    assert [step.function for step in steps] == [plan_0_to_1]
+    assert upgraded == plan_1_to_2(plan)
+    assert [step.function for step in steps] == [plan_0_to_1, plan_1_to_2]
 
 
 @pytest.mark.parametrize("schedule", sorted(EXAMPLES.glob("*.fts")), ids=lambda path: path.stem)
 def test_the_v0_form_of_each_compiled_example_upgrades_to_its_plan(schedule: Path) -> None:
     plan = compile_file(schedule.read_text(encoding="utf-8"), schedule).plan
     assert plan is not None
-    upgraded, _ = upgrade("plan", json.loads(json.dumps(to_v0(plan))))
-    assert upgraded == plan
+    upgraded, _ = upgrade("plan", json.loads(json.dumps(to_v0(to_v1(plan)))))
+    assert upgraded == plan_1_to_2(to_v1(plan))

@@ -19,9 +19,9 @@ def test_an_old_plan_is_upgraded_in_memory_with_a_warning(tmp_path: Path) -> Non
     path = Path(shutil.copy(DATA / "plan-v0.json", tmp_path / "old plan.json"))
     with pytest.warns(FormatUpgradedWarning) as caught:
         plan = read_plan(path)
-    assert plan == json.loads((DATA / "plan-v1.json").read_text())
+    assert plan == json.loads((DATA / "plan-v2.json").read_text())
     assert [str(warning.message) for warning in caught] == [
-        f"{path}: plan version 0 upgraded in memory to 1; run `ftsc upgrade '{path}'` to rewrite it"
+        f"{path}: plan version 0 upgraded in memory to 2; run `ftsc upgrade '{path}'` to rewrite it"
     ]
     assert path.read_text() == (DATA / "plan-v0.json").read_text()  # the file is not touched
 
@@ -29,7 +29,7 @@ def test_an_old_plan_is_upgraded_in_memory_with_a_warning(tmp_path: Path) -> Non
 def test_a_current_plan_reads_without_a_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert read_plan(DATA / "plan-v1.json")["plan_version"] == 1
+        assert read_plan(DATA / "plan-v2.json")["plan_version"] == 2
 
 
 def test_a_plan_from_a_newer_ftsc_is_a_plan_error(tmp_path: Path) -> None:
@@ -44,7 +44,7 @@ def test_the_cli_shows_the_warning_as_one_note(capsys: pytest.CaptureFixture[str
     captured = capsys.readouterr()
     assert status == 0
     assert captured.err == (
-        f"ftsc: note: {DATA / 'plan-v0.json'}: plan version 0 upgraded in memory to 1; "
+        f"ftsc: note: {DATA / 'plan-v0.json'}: plan version 0 upgraded in memory to 2; "
         f"run `ftsc upgrade {DATA / 'plan-v0.json'}` to rewrite it\n"
     )
     assert captured.out.splitlines()[2].split()[:4] == ["0", "head", "2", "1"]

@@ -12,7 +12,7 @@ from migrations_support import DATA
 
 from ftsc.cli import main
 
-V0, V1 = DATA / "plan-v0.json", DATA / "plan-v1.json"
+V0, V1 = DATA / "plan-v0.json", DATA / "plan-v2.json"  # V1: the current version
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -33,7 +33,7 @@ def current(tmp_path: Path) -> Path:
 
 def newer(tmp_path: Path) -> Path:
     path = tmp_path / "newer.json"
-    path.write_text(json.dumps({**json.loads(V1.read_text()), "plan_version": 2}))
+    path.write_text(json.dumps({**json.loads(V1.read_text()), "plan_version": 3}))
     return path
 
 
@@ -50,7 +50,7 @@ def test_leaves_a_current_plan_untouched(current: Path, capsys: pytest.CaptureFi
     inode = current.stat().st_ino
     status, out, _ = run([str(current)], capsys)
     assert status == 0
-    assert out == f"{current}: already plan version 1; left as it is\n"
+    assert out == f"{current}: already plan version 2; left as it is\n"
     assert current.stat().st_mtime_ns == 1_000_000_000 and current.stat().st_ino == inode
 
 
@@ -76,7 +76,7 @@ def test_output_to_standard_output_moves_the_notes_to_standard_error(
 def test_output_option_takes_a_current_plan_too(current: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run([str(current), "-o", "-"], capsys)
     assert status == 0 and out == V1.read_text()
-    assert err == f"{current}: already plan version 1; written to standard output\n"
+    assert err == f"{current}: already plan version 2; written to standard output\n"
 
 
 def test_output_option_takes_one_plan(old: Path, current: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,8 +110,8 @@ def test_a_plan_from_a_newer_ftsc_is_refused_and_the_others_still_upgraded(
     status, out, err = run([str(future), str(old)], capsys)
     assert status == 2
     assert err == (
-        f"ftsc: error: {future}: plan version 2 was written by a newer ftsc; this ftsc (0.1.0) reads plan "
-        "versions up to 1: upgrade ftsc [E601]\n"
+        f"ftsc: error: {future}: plan version 3 was written by a newer ftsc; this ftsc (0.1.0) reads plan "
+        "versions up to 2: upgrade ftsc [E601]\n"
     )
     assert future.read_text() == text
     assert out.startswith(f"upgraded {old}")
@@ -126,7 +126,7 @@ def test_a_plan_from_a_newer_ftsc_is_refused_and_the_others_still_upgraded(
         ('{"version": "zero"}', '`version` must be a whole number, got "zero"'),
         ('{"version": 0, "fingerprint": "x", "namespace": {}, "phases": []}', "phases: expected an object"),
         (
-            '{"plan_version": 1}',
+            '{"plan_version": 2}',
             "not a valid plan: the plan does not fit the plan schema: top level: missing",
         ),
     ],

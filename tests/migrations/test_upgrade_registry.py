@@ -30,7 +30,7 @@ def test_current_versions_agree_with_the_schemas_and_the_writers() -> None:
     assert CURRENT_VERSIONS["plan"] == PLAN_VERSION == plan_schema["properties"]["plan_version"]["const"]
     namespace_version = namespace_schema["properties"]["namespace_version"]
     assert CURRENT_VERSIONS["namespace"] == NAMESPACE_VERSION == namespace_version["const"]
-    assert CURRENT_VERSIONS["checkpoint"] == 1
+    assert CURRENT_VERSIONS["checkpoint"] == 2
     assert plan_schema["$id"].endswith(f"plan-{CURRENT_VERSIONS['plan']}.json")
 
 
@@ -44,8 +44,12 @@ def test_each_chain_runs_without_gaps_up_to_the_current_version(kind: Any) -> No
     )
 
 
-def test_only_the_plan_has_had_a_format_change() -> None:
-    assert [(step.kind, step.source, step.target) for step in STEPS] == [("plan", 0, 1)]
+def test_the_plan_and_the_checkpoint_state_have_had_format_changes() -> None:
+    assert [(step.kind, step.source, step.target) for step in STEPS] == [
+        ("plan", 0, 1),
+        ("plan", 1, 2),
+        ("checkpoint", 1, 2),
+    ]
 
 
 @pytest.mark.parametrize("step", STEPS, ids=lambda step: step.function.__name__)
@@ -65,8 +69,8 @@ def test_the_chain_upgrades_a_v0_plan_and_reports_each_step() -> None:
     old = v0_plan()
     before = copy.deepcopy(old)
     plan, steps = upgrade("plan", old)
-    assert [(step.kind, step.source, step.target) for step in steps] == [("plan", 0, 1)]
-    assert plan["plan_version"] == 1
+    assert [(step.kind, step.source, step.target) for step in steps] == [("plan", 0, 1), ("plan", 1, 2)]
+    assert plan["plan_version"] == 2
     assert old == before  # the input is left as it was
 
 
@@ -78,12 +82,12 @@ def test_upgrading_is_idempotent_and_current_data_comes_back_as_it_is() -> None:
 
 def test_future_versions_are_refused_with_the_versions_and_the_way_out() -> None:
     with pytest.raises(MigrationError) as caught:
-        upgrade("plan", {"plan_version": 2})  # the version is read first: nothing else matters
+        upgrade("plan", {"plan_version": 3})  # the version is read first: nothing else matters
     error = caught.value
     assert error.code == "E601"
     assert error.message == (
-        f"plan version 2 was written by a newer ftsc; this ftsc ({__version__}) reads plan versions up "
-        "to 1: upgrade ftsc"
+        f"plan version 3 was written by a newer ftsc; this ftsc ({__version__}) reads plan versions up "
+        "to 2: upgrade ftsc"
     )
     assert str(error).endswith("upgrade ftsc [E601]")
 
@@ -127,8 +131,8 @@ class Tensor:
     """Stands in for what checkpoint state may hold besides JSON (tensors): never looked at."""
 
 
-def test_checkpoint_state_at_version_1_is_returned_untouched() -> None:
-    state = {"state_version": 1, "phase": 2, "best": Tensor()}
+def test_checkpoint_state_at_version_2_is_returned_untouched() -> None:
+    state = {"state_version": 2, "phase": 2, "best": Tensor()}
     assert upgrade("checkpoint", state)[0] is state
     assert upgrade("checkpoint", state)[1] == ()
 

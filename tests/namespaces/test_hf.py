@@ -140,6 +140,8 @@ def test_a_70b_llama_config_builds_in_seconds_on_the_meta_device(tmp_path: Path)
     [
         (None, "AutoModelForImageClassification", "has no model for a BertConfig"),
         (None, "AutoModelForNothing", "is not a class of transformers"),
+        (None, "AutoModelForSequenceClasification", "did you mean AutoModelForSequenceClassification[?]"),
+        (None, "BertForMaskdLM", "did you mean BertForMaskedLM[?]"),
         (None, "GPT2LMHeadModel", "GPT2LMHeadModel takes a GPT2Config"),
         (None, "PretrainedConfig", "neither an AutoModel"),
         ({"hidden_size": 8}, None, "not a usable Hugging Face config"),

@@ -128,7 +128,7 @@ def test_export_writes_the_live_models_namespace(
     out = tmp_path / "ns.json"
     status, stdout, err = run(["namespace", "export", f"{models.__name__}:build", "-o", str(out)], capsys)
     assert status == 0 and stdout == ""
-    assert err == f"wrote {out}: 35 parameters (1,624 elements), 1 aliases, 33 modules\n"
+    assert err == f"wrote {out}: 35 parameters (1,624 elements), 1 alias, 33 modules\n"
     namespace = load_namespace(out)
     assert namespace == namespace_from_module(live(models))  # type: ignore[arg-type]
     assert namespace.aliases == {"lm_head.weight": "embed.weight"}

@@ -208,7 +208,7 @@ def test_init_pg_lrs_of_the_wrong_length_is_an_error_where_fts_pairs_them(tmp_pa
     setup = Setup(epochs=2, scheduler="step")
     theirs = run_fts(plan, tmp_path, setup)
     assert lrs_by_epoch(theirs)[1] == (0.2, 0.05)  # FTS: the first group takes 0.2, the second keeps its lr
-    with pytest.raises(RuntimeConfigError, match=r"`init_pg_lrs` gives 1 lrs, .* 2 parameter groups"):
+    with pytest.raises(RuntimeConfigError, match=r"`init_pg_lrs` gives 1 lr, .* 2 parameter groups"):
         run_ftsc(plan, tmp_path, setup)
 
 

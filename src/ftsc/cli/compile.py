@@ -24,6 +24,7 @@ from ftsc.cli.common import (
 from ftsc.cli.report import render
 from ftsc.compiler.files import used_namespace_path
 from ftsc.compiler.plan import PlanError, dumps, write_plan
+from ftsc.wording import counted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,5 +64,5 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     phases = result.plan["phases"]
     assert isinstance(phases, list)
-    print(f"wrote {args.output}: {len(phases)} phases", file=sys.stderr)
+    print(f"wrote {args.output}: {counted(len(phases), 'phase')}", file=sys.stderr)
     return EXIT_OK

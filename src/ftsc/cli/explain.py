@@ -67,13 +67,13 @@ def explain(plan: Plan, namespace: Namespace | None) -> str:
                 str(phase["index"]),
                 phase["name"] if phase["name"] is not None else "-",
                 str(len(phase["params"])),
-                _elements(namespace, phase["params"]),
+                _elements(namespace, phase["params"], phase.get("elements")),
                 str(phase["max_transition_epoch"]) if phase["max_transition_epoch"] >= 0 else "-",
                 _lr(phase, settings),
                 _classes(phase, settings),
             ]
         )
-    if namespace is None or all(row[3] == "?" for row in rows):
+    if all(row[3] == "?" for row in rows):
         headers.pop(3)
         for row in rows:
             row.pop(3)
@@ -84,7 +84,7 @@ def explain(plan: Plan, namespace: Namespace | None) -> str:
     lines.append("  ".join("-" * width for width in widths))
     lines.extend(_row(row, widths, numeric, headers) for row in rows)
     frozen = plan["frozen"]
-    elements = _elements(namespace, frozen)
+    elements = _elements(namespace, frozen, plan.get("frozen_elements"))
     suffix = f" ({elements} elements)" if elements != "?" and frozen else ""
     lines.append("")
     lines.append(f"never thawed: {len(frozen)} parameter{'s' if len(frozen) != 1 else ''}{suffix}")
@@ -99,10 +99,9 @@ def _row(cells: list[str], widths: list[int], numeric: set[str], headers: list[s
     return "  ".join(parts).rstrip()
 
 
-def _elements(namespace: Namespace | None, names: list[str]) -> str:
-    if namespace is None:
-        return "?"
-    total = namespace.total_numel(names)
+def _elements(namespace: Namespace | None, names: list[str], recorded: int | None) -> str:
+    """Elements in `names`: from the namespace when given, else as the plan recorded them (plan version 2)."""
+    total = namespace.total_numel(names) if namespace is not None else recorded
     return "?" if total is None else f"{total:,}"
 
 

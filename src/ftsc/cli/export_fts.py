@@ -11,6 +11,7 @@ import sys
 
 from ftsc.cli.common import EXIT_OK, UsageError, check_output, write_output
 from ftsc.compiler.plan import PlanError, read_plan
+from ftsc.wording import counted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"ftsc: note: {note}", file=sys.stderr)
     if not write_output(args.output, result.text, "schedule"):
         return EXIT_OK
-    print(f"wrote {args.output}: {len(result.schedule)} phases", file=sys.stderr)
+    print(f"wrote {args.output}: {counted(len(result.schedule), 'phase')}", file=sys.stderr)
     return EXIT_OK

@@ -26,6 +26,7 @@ from ftsc.cli.report import FileReport, render
 from ftsc.compiler.compile import compile_schedule
 from ftsc.diagnostics import SourceText
 from ftsc.generate import STRATEGIES, GenerateError, generate
+from ftsc.wording import counted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
     if not write_output(args.output, text, "schedule"):
         return EXIT_OK
     phases = len(result.schedule.phases)
-    print(f"wrote {args.output}: {phases} phases for {len(namespace)} parameters", file=sys.stderr)
+    print(
+        f"wrote {args.output}: {counted(phases, 'phase')} for {counted(len(namespace), 'parameter')}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from ftsc.cli.common import (
 )
 from ftsc.cli.report import FileReport, render
 from ftsc.diagnostics import Severity, SourceText
+from ftsc.wording import counted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     if not write_output(args.output, result.text, "schedule"):
         return EXIT_OK
-    print(f"wrote {args.output}: {result.text.count(chr(10) + 'phase ')} phases", file=sys.stderr)
+    print(f"wrote {args.output}: {counted(result.text.count(chr(10) + 'phase '), 'phase')}", file=sys.stderr)
     return EXIT_OK
 
 

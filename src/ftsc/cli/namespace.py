@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 
 from ftsc.cli.common import EXIT_ERRORS, EXIT_OK, UsageError
+from ftsc.wording import counted
 
 _MAX_LISTED = 5
 
@@ -110,7 +111,8 @@ def _export(args: argparse.Namespace) -> int:
         shown = ", ".join(result.allocated[:_MAX_LISTED])
         more = len(result.allocated) - _MAX_LISTED
         print(
-            f"ftsc: warning: {len(result.allocated)} parameters or buffers were allocated off the meta "
+            f"ftsc: warning: {counted(len(result.allocated), 'parameter or buffer')} "
+            f"{'was' if len(result.allocated) == 1 else 'were'} allocated off the meta "
             f"device (the model's code gives them an explicit device): {shown}"
             + (f" and {more} more" if more > 0 else ""),
             file=sys.stderr,
@@ -126,8 +128,9 @@ def _export(args: argparse.Namespace) -> int:
     size = f" ({numel:,} elements)" if numel is not None else ""
     precision = getattr(result.precision, "precision", None)
     print(
-        f"wrote {args.output}: {len(namespace)} parameters{size}, {len(namespace.aliases)} aliases, "
-        f"{len(namespace.modules)} modules" + (f"; precision {precision}" if precision else ""),
+        f"wrote {args.output}: {counted(len(namespace), 'parameter')}{size}, "
+        f"{counted(len(namespace.aliases), 'alias')}, {counted(len(namespace.modules), 'module')}"
+        + (f"; precision {precision}" if precision else ""),
         file=sys.stderr,
     )
     return EXIT_OK

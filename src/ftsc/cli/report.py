@@ -19,6 +19,7 @@ from typing import Literal
 from ftsc import __version__
 from ftsc.codes import CODES
 from ftsc.diagnostics import Diagnostic, Severity, SourceText, Span, sort_key
+from ftsc.wording import counted
 
 Format = Literal["human", "json", "github", "sarif"]
 
@@ -29,6 +30,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 MAX_SNIPPET_LINES = 5
 TAB_WIDTH = 4
+_SNIPPET_CHARS = 240  # a longer source line is shown around its span
+_SNIPPET_CONTEXT = 40  # characters shown before the span when a line is cut
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def _summary_line(reports: Sequence[FileReport]) -> str:
 
 
 def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return counted(count, noun)
 
 
 def _human_diagnostic(
@@ -254,8 +257,8 @@ def _snippet(
     lines: list[str] = []
     bar = style.paint("|", _GUTTER_COLOR)
     last_carets = -1
-    for index, (line, first, last) in enumerate(rows):
-        text = source.line_text(line)
+    for index, (line, full_first, full_last) in enumerate(rows):
+        text, first, last = _window(source.line_text(line), full_first, full_last)
         number = style.paint(f"{line + 1:>{width}}", _GUTTER_COLOR)
         lines.append(f"{number} {bar} {_expand_tabs(text)}".rstrip())
         if index > 0 and first == last:
@@ -267,6 +270,19 @@ def _snippet(
     if label:
         lines[last_carets] += " " + style.severity(label, severity)
     return lines
+
+
+def _window(text: str, first: int, last: int) -> tuple[str, int, int]:
+    """A long line cut to _SNIPPET_CHARS around the start of its span, `…` where it is cut (a 10 MB
+    selector is one line): the shown text and the span within it."""
+    if len(text) <= _SNIPPET_CHARS:
+        return text, first, last
+    start = max(0, min(first - _SNIPPET_CONTEXT, len(text) - _SNIPPET_CHARS))
+    end = start + _SNIPPET_CHARS
+    head, tail = ("…" if start > 0 else ""), ("…" if end < len(text) else "")
+    shift = len(head) - start
+    inside = (len(head), len(head) + end - start)
+    return head + text[start:end] + tail, max(first + shift, inside[0]), min(last + shift, inside[1])
 
 
 def _char_width(char: str, column: int) -> int:

@@ -256,8 +256,9 @@ class _SiteFinder:
 def _shared_conflicts(
     claims: dict[int, list[tuple[int, int]]], translation: Translation, finder: _SiteFinder
 ) -> list[Diagnostic]:
-    """E201 where two phases thaw one canonical parameter through different schedule names (the same name
-    in two phases is already an E201 of its own)."""
+    """E201 where a later phase thaws a canonical parameter that an earlier phase thaws through a different
+    schedule name (the same name in two phases is already an E201 of its own): once per conflict, on the
+    later phase's selector, against the first phase that thaws it."""
     pairs: dict[tuple[int, int, Span, Span], list[tuple[int, int, int]]] = defaultdict(list)
     for target, owners in claims.items():
         by_phase: defaultdict[int, set[int]] = defaultdict(set)
@@ -265,34 +266,29 @@ def _shared_conflicts(
             by_phase[phase].add(position)
         if len(by_phase) < 2:
             continue
-        ordered = sorted(by_phase)
-        for first_index, first in enumerate(ordered):
-            for second in ordered[first_index + 1 :]:
-                if by_phase[first] & by_phase[second]:
-                    continue
-                one, other = min(by_phase[first]), min(by_phase[second])
-                key = (first, second, finder.find(first, one)[0], finder.find(second, other)[0])
-                pairs[key].append((one, other, target))
+        first, *later = sorted(by_phase)
+        for second in later:
+            if by_phase[first] & by_phase[second]:
+                continue
+            one, other = min(by_phase[first]), min(by_phase[second])
+            key = (first, second, finder.find(first, one)[0], finder.find(second, other)[0])
+            pairs[key].append((one, other, target))
     problems: list[Diagnostic] = []
     names, canonical = translation.schedule.names, translation.canonical.names
-    for (first, second, first_span, second_span), found in pairs.items():
+    for (first, _second, first_span, second_span), found in pairs.items():
         one, other, target = found[0]
         more = f" (and {len(found) - 1} more like it)" if len(found) > 1 else ""
-        for here, there, mine, theirs, phase in (
-            (first_span, second_span, one, other, second),
-            (second_span, first_span, other, one, first),
-        ):
-            label = finder.phases[phase].label
-            problems.append(
-                error(
-                    "E201",
-                    f"`{names[mine]}` thawed here and `{names[theirs]}` thawed by {label} are one parameter, "
-                    f"`{canonical[target]}`{more}; a parameter is thawed by at most one phase: thaw them in "
-                    "the same phase",
-                    here,
-                    related=(Related(there, f"{label} thaws `{names[theirs]}` here"),),
-                )
+        label = finder.phases[first].label
+        problems.append(
+            error(
+                "E201",
+                f"`{names[other]}` thawed here and `{names[one]}` thawed by {label} are one parameter, "
+                f"`{canonical[target]}`{more}; a parameter is thawed by at most one phase: thaw them in "
+                "the same phase",
+                second_span,
+                related=(Related(first_span, f"{label} thaws `{names[one]}` first, here"),),
             )
+        )
     return problems
 
 

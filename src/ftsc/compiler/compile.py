@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ftsc import __version__
 from ftsc.adapters.base import StrategyAdapter
-from ftsc.compiler import adapters, optim, phases, settings
+from ftsc.compiler import adapters, optim, phases, range_spelling, settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
-from ftsc.diagnostics import Diagnostic, SourceText, Span, error, information, sort_key
+from ftsc.diagnostics import Diagnostic, SourceText, Span, capped, error, information, sort_key
 from ftsc.grammar import ast
 from ftsc.grammar.parser import ParseResult, parse
 
 LANGUAGE_VERSION = 1
-PLAN_VERSION = 1
+PLAN_VERSION = 2
 
 Validator = Callable[["CompileResult", Namespace], list[Diagnostic]]
 
@@ -104,6 +105,10 @@ def compile_schedule(
     diagnostics.extend(resolver.diagnostics)
     selection = phases.select(schedule.phases, resolver, against)
     diagnostics.extend(selection.diagnostics)
+    uses = schedule.namespaces
+    prefix_note = resolver.prefix_note(uses[0].span if uses else namespace_span or Span(0, 0))
+    if prefix_note is not None:
+        diagnostics.append(prefix_note)
     result.matches = selection.matches
     canonical: adapters.Canonical | None = None
     if namespace is None:
@@ -132,11 +137,12 @@ def compile_schedule(
     if not schedule.phases and not any(d.code == "E001" for d in diagnostics):
         end = Span(len(text), len(text))
         diagnostics.append(error("E001", "a schedule needs at least one `phase name { thaw … }`", end))
-    result.diagnostics = diagnostics = _without_echoes(diagnostics)
+    result.diagnostics = diagnostics = range_spelling.rewrite(text, _without_echoes(diagnostics))
     diagnostics.sort(key=sort_key)
     if namespace is not None and canonical is not None and not result.has_errors:
         resolved = _PhasePlans(phase_settings, canonical.params, canonical.frozen)
-        result.plan = _plan(text, path, namespace, use, defaults, resolved)
+        result.plan = _plan(text, path, namespace, use, defaults, resolved, module_prefix(schedule))
+    result.diagnostics = capped(diagnostics)
     return result
 
 
@@ -184,7 +190,27 @@ def _check_headers(schedule: ast.Schedule) -> list[Diagnostic]:
     for position, use in enumerate(schedule.namespaces):
         if position > 0:
             problems.append(error("E302", "`use namespace` is given more than once", use.span))
+        elif use.at is not None and not _MODULE_PATH.fullmatch(use.at.value):
+            problems.append(
+                error(
+                    "E302",
+                    f'`at "{use.at.value}"` is not a module path: write the attribute path of the model '
+                    "inside "
+                    "the trained module, e.g. `at model` or `at model.backbone`",
+                    use.at.span,
+                )
+            )
     return problems
+
+
+_MODULE_PATH = re.compile(r"[^.\s]+(?:\.[^.\s]+)*")
+
+
+def module_prefix(schedule: ast.Schedule) -> str:
+    """Where the namespace's module sits in the trained module (`use namespace "…" at PATH`); "" if unsaid."""
+    uses = schedule.namespaces
+    at = uses[0].at if uses else None
+    return at.value if at is not None and _MODULE_PATH.fullmatch(at.value) else ""
 
 
 class _Defaults:
@@ -297,6 +323,7 @@ def _plan(
     adapter: adapters.AdapterUse,
     defaults: _Defaults,
     resolved: _PhasePlans,
+    prefix: str,
 ) -> dict[str, object]:
     names = namespace.names
     plan_phases = []
@@ -306,6 +333,7 @@ def _plan(
             "index": phase_setting.phase.index,
             "name": phase_setting.phase.name,
             "params": _names(names, params),
+            "elements": namespace.total_numel(_names(names, params)),
             "max_transition_epoch": phase_setting.until if phase_setting.until is not None else -1,
             "lr": phase_setting.plan_value("lr") if phase_setting.phase.index > 0 else None,
             "optimizer": None,
@@ -333,10 +361,12 @@ def _plan(
             "size": len(names),
             "adapter": adapter.name,
             "adapter_options": adapter.options,
+            "prefix": prefix,
         },
         "settings": defaults.plan_settings(),
         "phases": plan_phases,
         "frozen": _names(names, resolved.frozen),
+        "frozen_elements": namespace.total_numel(_names(names, resolved.frozen)),
     }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ftsc.compiler.schema import dotted_names_ok, validate_namespace_data
 from ftsc.io import JsonFileError, read_json
+from ftsc.wording import counted
 
 __all__ = [
     "NAMESPACE_VERSION",
@@ -300,7 +301,7 @@ class Namespace:
 
     def __repr__(self) -> str:
         origin = f" from {self.path!r}" if self.path else ""
-        return f"<Namespace {self.model or '?'}: {len(self.names)} parameters{origin}>"
+        return f"<Namespace {self.model or '?'}: {counted(len(self.names), 'parameter')}{origin}>"
 
     def _problems(self, aliases: Sequence[tuple[str, str]], in_file: bool) -> list[str]:
         """Consistency problems the schema cannot express; [] for a valid namespace (the usual case)."""

@@ -59,23 +59,27 @@ def read_plan(path: str | os.PathLike[str]) -> Plan:
 def plan_fingerprint(plan: Plan) -> str:
     """`sha256:` + hex SHA-256 of what the plan makes the runtime do: namespace, settings and phases.
 
-    Where the plan came from (ftsc version, source path and hash, phase source lines) does not count, so
-    recompiling an unchanged schedule elsewhere gives the same fingerprint; checkpoints record it to refuse
-    resuming under another plan.
+    Where the plan came from (ftsc version, source path and hash, phase source lines) and what it only
+    reports (element counts) do not count, so recompiling an unchanged schedule elsewhere gives the same
+    fingerprint; checkpoints record it to refuse resuming under another plan. A `namespace.prefix` counts
+    only when set, so a plan upgraded from version 1 keeps the fingerprint its checkpoints recorded.
     """
     import hashlib  # here, not at module level: its OpenSSL binding is slow to load
 
     namespace = plan.get("namespace")
     phases = plan.get("phases")
-    essence = {
+    essence: dict[str, object] = {
         "namespace": namespace.get("fingerprint") if isinstance(namespace, dict) else None,
         "settings": plan.get("settings"),
         "phases": [
-            {key: value for key, value in phase.items() if key != "line"}
+            {key: value for key, value in phase.items() if key not in ("line", "elements")}
             for phase in (phases if isinstance(phases, list) else [])
             if isinstance(phase, dict)
         ],
         "frozen": plan.get("frozen"),
     }
+    prefix = namespace.get("prefix") if isinstance(namespace, dict) else None
+    if prefix:
+        essence["prefix"] = prefix
     text = json.dumps(essence, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -33,7 +33,7 @@ SchemaName = Literal["namespace", "plan"]
 _FILES: dict[SchemaName, str] = {"namespace": "namespace.schema.json", "plan": "plan.schema.json"}
 SCHEMA_IDS: dict[SchemaName, str] = {
     "namespace": "https://ftsc.dev/schemas/namespace-1.json",
-    "plan": "https://ftsc.dev/schemas/plan-1.json",
+    "plan": "https://ftsc.dev/schemas/plan-2.json",
 }
 _MAX_VALUE_CHARS = 60
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")

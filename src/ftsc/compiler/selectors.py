@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ftsc.compiler import prefix_hint
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
+from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
 from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex
 from ftsc.compiler.patterns.regex_words import required_segments
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
@@ -118,6 +119,10 @@ class SelectorResolver:
         self.diagnostics: list[Diagnostic] = []
         self.bindings: dict[str, syntax.Seq] = {}
         self.let_spans: dict[str, Span] = {}
+        # For the I107 note: selectors that matched, that missed, and the shifts that would fix the misses.
+        self.hits = 0
+        self.misses = 0
+        self.shifts: list[prefix_hint.Shift] = []
         self._bind(lets)
 
     # -- let bindings ------------------------------------------------------------------------------
@@ -143,21 +148,30 @@ class SelectorResolver:
             self.diagnostics.extend(problems)
             if seq is not None:
                 raw[let.name] = seq
+        resolved: dict[str, syntax.Seq | None] = {}
         for name in raw:
             try:
-                resolved = self._resolve_let(name, raw, ())
+                binding = self._resolve_let(name, raw, (), resolved)
             except RecursionError:  # `let`s that refer to `let`s hundreds deep
                 message = (
                     f"`{name}` is defined through more `let`s in a row than ftsc follows; shorten the chain"
                 )
                 self.diagnostics.append(error("E103", message, self.let_spans[name]))
                 break
-            if resolved is not None:
-                self.bindings[name] = resolved
+            if binding is not None:
+                self.bindings[name] = binding
 
     def _resolve_let(
-        self, name: str, raw: dict[str, syntax.Seq], chain: tuple[str, ...]
+        self,
+        name: str,
+        raw: dict[str, syntax.Seq],
+        chain: tuple[str, ...],
+        resolved: dict[str, syntax.Seq | None],
     ) -> syntax.Seq | None:
+        """`let name`'s pattern with every `$` substituted, each let resolved once (`resolved`), and
+        refused (E102) when substitution would make it larger than `syntax.MAX_PATTERN_SIZE`."""
+        if name in resolved:
+            return resolved[name]
         seq = raw[name]
         for var in syntax.variables(seq):
             if var.name in chain or var.name == name:
@@ -167,11 +181,22 @@ class SelectorResolver:
                 return None
             if var.name not in raw:
                 self._unknown_variable(var)
+                resolved[name] = None
                 return None
-        inner = {var.name: self._resolve_let(var.name, raw, (*chain, name)) for var in syntax.variables(seq)}
-        if any(value is None for value in inner.values()):
+        inner: dict[str, syntax.Seq] = {}
+        for var in syntax.variables(seq):
+            if var.name not in inner:
+                value = self._resolve_let(var.name, raw, (*chain, name), resolved)
+                if value is None:
+                    return None
+                inner[var.name] = value
+        problem = syntax.substitution_too_large(seq, inner)
+        if problem is not None:
+            self.diagnostics.append(problem)
+            resolved[name] = None
             return None
-        return syntax.substitute(seq, {key: value for key, value in inner.items() if value is not None})
+        resolved[name] = syntax.substitute(seq, inner)
+        return resolved[name]
 
     def _unknown_variable(self, var: syntax.Var) -> None:
         known = difflib.get_close_matches(var.name, list(self.let_spans), n=1)
@@ -183,12 +208,22 @@ class SelectorResolver:
 
     def resolve(self, selector: ast.Selector) -> Resolution:
         if selector.kind == "exact":
-            return self._exact(selector)
-        if selector.kind == "regex":
-            return self._regex(selector)
-        if selector.kind == "pattern":
-            return self._pattern(selector)
-        raise ValueError("`rest` is resolved by the compiler, after every other phase")
+            resolution = self._exact(selector)
+        elif selector.kind == "regex":
+            resolution = self._regex(selector)
+        elif selector.kind == "pattern":
+            resolution = self._pattern(selector)
+        else:
+            raise ValueError("`rest` is resolved by the compiler, after every other phase")
+        if resolution.positions:
+            self.hits += 1
+        elif resolution.positions is not None:
+            self.misses += 1
+        return resolution
+
+    def prefix_note(self, span: Span) -> Diagnostic | None:
+        """I107 when every selector missed by the same leading segments (see `prefix_hint`)."""
+        return prefix_hint.note(self.shifts, self.misses, self.hits, span)
 
     def _pattern(self, selector: ast.Selector) -> Resolution:
         seq, problems = syntax.parse_pattern(selector.text, selector.text_span.start)
@@ -202,6 +237,9 @@ class SelectorResolver:
                 return Resolution(selector, None, problems)
             if var.name not in self.bindings:
                 return Resolution(selector, None, problems)  # the let itself is reported
+        too_large = syntax.substitution_too_large(seq, self.bindings)
+        if too_large is not None:
+            return Resolution(selector, None, [*problems, too_large])
         substituted = syntax.substitute(seq, self.bindings)
         if self.index is not None and all(isinstance(n, (syntax.Lit, syntax.Dot)) for n in substituted.nodes):
             position = self.index.index.get(syntax.render(substituted))  # a plain name: one lookup
@@ -232,7 +270,10 @@ class SelectorResolver:
         tied = self._tied(selector, selector.text, quoted=True)
         if tied is not None:
             return Resolution(selector, [], [tied])
-        close = _closest_name(self.index, selector.text)
+        shift = prefix_hint.find_name_shift(selector.text, self.index.trie, self.index.index)
+        if shift is not None:
+            return Resolution(selector, [], [self._shifted(selector, shift, selector.text)])
+        close = closest_name(self.index, selector.text)
         hint = f'; did you mean `"{close}"`?' if close else ""
         fixes = [Fix(f'Replace with "{close}"', selector.text_span, close)] if close else []
         message = f'no parameter is named "{selector.text}"{hint}'
@@ -240,10 +281,10 @@ class SelectorResolver:
 
     def _regex(self, selector: ast.Selector) -> Resolution:
         try:
-            regex = re.compile(selector.text)
-        except re.error as exc:
-            at = selector.text_span.start + _source_offset(selector.text, exc.pos or 0)
-            return Resolution(selector, None, [error("E102", f"invalid regex: {exc.msg}", Span(at, at + 1))])
+            regex = compile_regex(selector.text)
+        except RegexProblem as exc:
+            at = selector.text_span.start + _source_offset(selector.text, exc.position)
+            return Resolution(selector, None, [error("E102", exc.message, Span(at, at + 1))])
         if self.index is None:
             return Resolution(selector, None)
         key = "regex:" + selector.text
@@ -276,12 +317,33 @@ class SelectorResolver:
             "E101", message, selector.span, fixes=[Fix(f"Replace with `{shown}`", selector.text_span, target)]
         )
 
+    def _shifted(self, selector: ast.Selector, shift: prefix_hint.Shift, expanded: str) -> Diagnostic:
+        """E101 for a selector that matches once leading segments are put in front or dropped; `expanded` is
+        its text with `$names` substituted (what to show when the dropped segments come from a `let`)."""
+        self.shifts.append(shift)
+        fixes = prefix_hint.fix_for(shift, selector.text, selector.text_span)
+        written = selector.text if fixes else expanded
+        quote = '"' if selector.kind == "exact" else ""
+        why = (
+            f"every name of the namespace starts with `{shift.add}`"
+            if shift.add
+            else f"no name of the namespace starts with `{shift.drop}`"
+        )
+        message = (
+            f"`{quote}{selector.text}{quote}` matches no parameter of the namespace; did you mean "
+            f"`{quote}{shift.apply(written)}{quote}`? ({why})"
+        )
+        return error("E101", message, selector.span, fixes=fixes)
+
     def _no_match(self, selector: ast.Selector, matcher: PatternMatcher) -> Diagnostic:
         assert self.index is not None
         trie = self.index.trie
         tied = self._tied(selector, syntax.render(matcher.seq), quoted=False)
         if tied is not None:
             return tied
+        shift = prefix_hint.find_shift(matcher.seq, self.index)
+        if shift is not None:
+            return self._shifted(selector, shift, syntax.render(matcher.seq))
         text = f"`{selector.text}` matches no parameter of the namespace"
         fixes = _typo_fixes(matcher, self.index)
         if fixes:
@@ -354,7 +416,7 @@ def _apply(text: str, offset: int, fixes: list[Fix]) -> str | None:
     return result
 
 
-def _closest_name(index: NamespaceIndex, name: str) -> str | None:
+def closest_name(index: NamespaceIndex, name: str) -> str | None:
     """The existing name closest to `name`, correcting one segment at a time along the trie."""
     node: TrieNode | None = index.trie
     segments = []

@@ -7,12 +7,16 @@ This table is also what the language server shows on hover and offers in complet
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from ftsc.diagnostics import Diagnostic, Fix, Span, error
 from ftsc.grammar import ast
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # the grammar's NUMBER
 
 Where = Literal["defaults", "phase"]
 PlanValue = object
@@ -342,6 +346,24 @@ def check_entries(entries: tuple[ast.Entry, ...], keys: tuple[str, ...], what: s
 
 def _wrong(name: str, value: ast.Value, expected: str) -> Diagnostic:
     hint = ""
+    fixes: list[Fix] = []
     if isinstance(value, ast.Call) and value.arguments is None and "string" in expected:
         hint = f' (strings need quotes: "{value.name}")'
-    return error("E302", f"`{name}` must be {expected}, not {describe(value)}{hint}", value.span)
+    bare = _number_text(value) if "number" in expected else None
+    if bare is not None:
+        key = name.rpartition(".")[2]
+        hint = f"; drop the quotes: `{key} = {bare}` (YAML habits quote numbers; `.fts` does not)"
+        fixes = [Fix("Drop the quotes", value.span, bare)]
+    return error("E302", f"`{name}` must be {expected}, not {describe(value)}{hint}", value.span, fixes=fixes)
+
+
+def _number_text(value: ast.Value) -> str | None:
+    """The text of a quoted number (`"2e-4"` gives `2e-4`), or None when `value` is no such string."""
+    if not isinstance(value, ast.String):
+        return None
+    text = value.value.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return text if math.isfinite(number) and _NUMBER.fullmatch(text) else None

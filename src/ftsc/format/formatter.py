@@ -141,7 +141,8 @@ def _statement_lines(tree: Tree[Token], indent: int) -> list[str]:
     if kind == "header":
         return [f"{pad}fts {tokens[-1]}"]
     if kind == "use_namespace":
-        return [f"{pad}use namespace {_word(tokens[-1])}"]
+        at = "".join(f" at {_word(_tokens(child)[-1])}" for child in _subtrees(tree))
+        return [f"{pad}use namespace {_word(tokens[-1])}{at}"]
     if kind == "use_adapter":
         options = [f" {_value(child)}" for child in _subtrees(tree)]
         return [f"{pad}use adapter {tokens[2]}{''.join(options)}"]

@@ -48,17 +48,30 @@ def export_fts(plan: Plan, *, plan_path: str | None = None, schedule_path: str |
     settings: dict[str, Any] = plan["settings"]  # type: ignore[assignment]
     phases: list[dict[str, Any]] = plan["phases"]  # type: ignore[assignment]
     notes: list[str] = []
+    namespace: dict[str, Any] = plan["namespace"]  # type: ignore[assignment]
+    prefix = str(namespace.get("prefix") or "")
     schedule = {
-        phase["index"]: _phase(phase, settings, earlier=phases[:position], last=position == len(phases) - 1,
-                               notes=notes)
+        phase["index"]: _phase({**phase, "params": _live(prefix, phase["params"])}, settings,
+                               earlier=phases[:position], last=position == len(phases) - 1, notes=notes)
         for position, phase in enumerate(phases)
     }  # fmt: skip
+    if prefix:
+        notes.append(
+            f"the plan's names sit under `{prefix}.` in the trained module (`use namespace … at {prefix}`); "
+            f"FTS reads the LightningModule's names, so every entry starts with `{prefix}.`"
+        )
     callback_args = {argument: settings[key] for key, argument in CALLBACK_ARGUMENTS.items()}
     result = ExportResult(
         "", schedule, callback_args, settings.get("early_stopping"), settings.get("checkpoint"), notes
     )
     result.text = _header(plan, result, plan_path, schedule_path) + _body(schedule, phases)
     return result
+
+
+def _live(prefix: str, names: list[str]) -> list[str]:
+    """Plan names as the trained module spells them (`use namespace … at model`): FTS reads the
+    LightningModule's own names."""
+    return [f"{prefix}.{name}" for name in names] if prefix else list(names)
 
 
 def _phase(

@@ -15,11 +15,11 @@ Translating an entry:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ftsc.compiler.compile import compile_schedule
 from ftsc.compiler.namespace import Namespace
-from ftsc.diagnostics import Diagnostic, Span, error, information, sort_key
+from ftsc.diagnostics import Diagnostic, Span, capped, error, information, sort_key
 from ftsc.format import format_text
 from ftsc.fts import emit, regex_text
 from ftsc.fts.lints import lint_schedule
@@ -27,6 +27,7 @@ from ftsc.fts.resolve import Resolved, compile_entry, resolve_schedule
 from ftsc.fts.schedule import FtsPhase, FtsSchedule, read_schedule
 from ftsc.fts.simplify import Simplifier, exact_selector, regex_literal
 from ftsc.fts.yaml_source import load_yaml
+from ftsc.grammar import ast
 
 _NO_NAMESPACE = information(
     "I509",
@@ -86,16 +87,16 @@ def import_fts(
         return _done(None, [*diagnostics, exc.diagnostic], fts_phases)
     text = emit.schedule_text(phases, namespace_path)
     text = format_text(text).text or text  # `ftsc fmt`'s layout, which the emitter already follows
-    check = _check(text, schedule, namespace, fts_phases)
-    if check is not None:
-        return _done(None, [*diagnostics, check], fts_phases)
-    return _done(text, diagnostics, fts_phases)
+    checked = _check(text, schedule, namespace, fts_phases)
+    if any(d.is_error for d in checked):
+        return _done(None, [*diagnostics, *checked], fts_phases)
+    return _done(text, [*diagnostics, *checked], fts_phases)
 
 
 def _done(
     text: str | None, diagnostics: list[Diagnostic], fts_phases: list[list[str]] | None = None
 ) -> ImportResult:
-    return ImportResult(text, sorted(diagnostics, key=sort_key), fts_phases)
+    return ImportResult(text, capped(sorted(diagnostics, key=sort_key)), fts_phases)
 
 
 def _regex_problems(schedule: FtsSchedule) -> list[Diagnostic]:
@@ -223,24 +224,50 @@ def _common_depth(names: list[str]) -> int:
     return depth
 
 
+# The FTS phase key each `.fts` phase statement comes from.
+_FTS_KEYS = {
+    "lr": "lr",
+    "optimizer": "new_optimizer",
+    "lr_scheduler": "new_lr_scheduler",
+    "lr_scheduler_config": "new_lr_scheduler",
+    "init_pg_lrs": "new_lr_scheduler",
+    "use_current_optimizer_pg_lrs": "new_lr_scheduler",
+}
+
+
+def _fts_key(phase: ast.Phase, span: Span) -> str | None:
+    """The FTS key whose translation holds `span` (a span in the translated phase), if one does."""
+    for setting in phase.settings:
+        if setting.span.start <= span.start < setting.span.end:
+            return _FTS_KEYS.get(setting.name)
+    if any(thaw.span.start <= span.start < thaw.span.end for thaw in phase.thaws):
+        return "params"
+    if any(until.span.start <= span.start < until.span.end for until in phase.untils):
+        return "max_transition_epoch"
+    return None
+
+
 def _check(
     text: str, schedule: FtsSchedule, namespace: Namespace | None, fts_phases: list[list[str]] | None
-) -> Diagnostic | None:
-    """Compile the translation: it must have no error and, with a namespace, FTS's phases exactly."""
+) -> list[Diagnostic]:
+    """Compile the translation: it must have no error and, with a namespace, FTS's phases exactly. Its
+    W208 (parameters no phase thaws) is reported too, at the last phase of the YAML, as `check` would."""
     result = compile_schedule(text, namespace)
     problems = [d for d in result.diagnostics if d.is_error]
     if problems:
         first = problems[0]
-        line = text.count("\n", 0, first.span.start) + 1
-        where = next(
-            (phase.key_span for phase, compiled in zip(schedule.phases, result.schedule.phases, strict=False)
-             if compiled.span.start <= first.span.start < compiled.span.end),
-            Span(0, 0),
-        )  # fmt: skip
-        message = f"the translation does not compile (its line {line}: {first.code} {first.message})"
-        return error("E515", message, where)
+        for phase, compiled in zip(schedule.phases, result.schedule.phases, strict=False):
+            if compiled.span.start <= first.span.start < compiled.span.end:
+                key = _fts_key(compiled, first.span)
+                where = phase.key_spans.get(key, phase.key_span) if key else phase.key_span
+                what = f"`{key}` of phase {phase.number}" if key else f"phase {phase.number}"
+                break
+        else:
+            where, what = Span(0, 0), "the schedule"
+        message = f"{what} cannot be written in `.fts`: in `.fts` it would be {first.code}: {first.message}"
+        return [error("E515", message, where)]
     if result.plan is None or fts_phases is None:
-        return None
+        return []
     plan_phases = result.plan["phases"]
     assert isinstance(plan_phases, list)
     for phase, plan_phase, expected in zip(schedule.phases, plan_phases, fts_phases, strict=True):
@@ -249,5 +276,6 @@ def _check(
                 f"the translation of phase {phase.number} does not thaw what FTS thaws; please report this "
                 "with the schedule"
             )
-            return error("E515", message, phase.key_span)
-    return None
+            return [error("E515", message, phase.key_span)]
+    last = schedule.phases[-1].key_span
+    return [replace(d, span=last, related=(), fixes=()) for d in result.diagnostics if d.code == "W208"]

@@ -11,9 +11,8 @@ and gets none of these warnings.
 
 from __future__ import annotations
 
-import re
-
 from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
 from ftsc.diagnostics import Diagnostic, warning
 from ftsc.fts import regex_text
 from ftsc.fts.resolve import Resolved
@@ -21,6 +20,7 @@ from ftsc.fts.schedule import Entry, FtsSchedule
 from ftsc.fts.simplify import Simplifier
 
 _SHOWN = 3
+_MAX_DOTS = 64  # dots of one entry checked for W502, each a regex of its own (entries may be 10,000 long)
 
 
 def lint_schedule(
@@ -95,8 +95,8 @@ def _runs_on(
     with the `.fts` patterns for the rest when there are some."""
     names = simplifier.names
     try:
-        intent = re.compile(regex_text.segment_intent(tokens))
-    except re.error:
+        intent = compile_regex(regex_text.segment_intent(tokens))
+    except RegexProblem:
         return []
     extra = [p for p in positions if not intent.match(names[p])]
     if not extra:
@@ -129,10 +129,10 @@ def _any_character(
     """W502: each unescaped `.` that, in some selected name, matches a character other than a dot."""
     problems = []
     numbered = any(token.kind == "backref" for token in tokens)
-    for index in regex_text.unquantified_dots(tokens):
+    for index in regex_text.unquantified_dots(tokens)[:_MAX_DOTS]:
         try:
-            literal = re.compile(regex_text.with_literal_dots(tokens, [index]))
-        except re.error:
+            literal = compile_regex(regex_text.with_literal_dots(tokens, [index]))
+        except RegexProblem:
             continue
         offender = next((p for p in positions if not literal.match(names[p])), None)
         if offender is None:
@@ -156,9 +156,7 @@ def _any_character(
 def _matched_character(tokens: list[regex_text.Tok], index: int, name: str) -> str | None:
     text = "".join("(?P<ftsc_dot>.)" if i == index else token.text for i, token in enumerate(tokens))
     try:
-        match = re.match(text, name)
-    except re.error:
+        matched = compile_regex(text).group(name, "ftsc_dot")
+    except RegexProblem:
         return None
-    if match is None or match.group("ftsc_dot") == ".":
-        return None
-    return match.group("ftsc_dot")
+    return None if matched == "." else matched

@@ -257,11 +257,12 @@ def with_literal_dots(tokens: list[Tok], indexes: list[int]) -> str:
 
 
 def segment_intent(tokens: list[Tok]) -> str:
-    """What the entry most likely meant, read segment-wise: its match must end at a segment boundary,
-    and a `.*` right after a word character means `\\..*` (the rest of that segment's names).
+    """What the entry most likely meant, read segment-wise: its match must reach a segment boundary
+    (a dot or the end; matched, not looked ahead at, since only whether it matches from the start is
+    asked), and a `.*` right after a word character means `\\..*` (the rest of that segment's names).
 
-    `model.layers.7` -> `(?:model.layers.7)(?=\\.|$)`;
-    `model.layers.1.*` -> `(?:model.layers.1(?:\\..*)?)(?=\\.|$)`.
+    `model.layers.7` -> `(?:model.layers.7)(?:\\.|$)`;
+    `model.layers.1.*` -> `(?:model.layers.1(?:\\..*)?)(?:\\.|$)`.
     """
     parts: list[str] = []
     skip = -1
@@ -285,7 +286,7 @@ def segment_intent(tokens: list[Tok]) -> str:
             skip = index + 1
             continue
         parts.append(token.text)
-    return f"{flags}(?:{''.join(parts)})(?=\\.|$)"
+    return f"{flags}(?:{''.join(parts)})(?:\\.|$)"
 
 
 def range_quantifiers(tokens: list[Tok]) -> list[tuple[int, int, str]]:

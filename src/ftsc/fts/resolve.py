@@ -12,8 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ftsc.compiler import prefix_hint
 from ftsc.compiler.namespace import Namespace
-from ftsc.diagnostics import Diagnostic, Related, error, warning
+from ftsc.compiler.patterns.linear_regex import LinearRegex, RegexProblem, compile_regex
+from ftsc.compiler.selectors import closest_name, index_of
+from ftsc.diagnostics import Diagnostic, Fix, Related, error, warning
+from ftsc.fts import regex_text
 from ftsc.fts.schedule import Entry, FtsSchedule
 
 _SHOWN = 3
@@ -29,16 +33,20 @@ class Resolved:
     dropped: bool = False  # a tied parameter's other name, which FTS drops
 
 
-def compile_entry(entry: Entry) -> tuple[re.Pattern[str] | None, Diagnostic | None]:
-    """The entry's regex, or E512 placed at the offending character."""
+def compile_entry(entry: Entry) -> tuple[LinearRegex | None, Diagnostic | None]:
+    """The entry's regex, matched in linear time; E512 (FTS refuses it too) or E515 (a construct or size
+    that a linear-time matcher does not run), placed at the offending character."""
     try:
-        return re.compile(entry.text), None
-    except re.error as exc:
-        at = exc.pos or 0
+        return compile_regex(entry.text), None
+    except RegexProblem as exc:
+        at = exc.position
         span = entry.sub_span(at, at + 1) if entry.text_start is not None else entry.span
-        return None, error(
-            "E512", f"`{entry.text}` is not a valid regex ({exc.msg}): FTS refuses the file", span
-        )
+        if exc.invalid:
+            reason = exc.message.removeprefix("invalid regex: ")
+            message = f"`{entry.text}` is not a valid regex ({reason}): FTS refuses the file"
+            return None, error("E512", message, span)
+        message = f"`{entry.text}`: {exc.message} (FTS matches it with `re`, which has no such limit)"
+        return None, error("E515", message, span)
 
 
 def resolve_schedule(
@@ -75,18 +83,51 @@ def resolve_schedule(
                 )
                 resolved.append(Resolved(entry, True, (), dropped=True))
             else:
+                close = _did_you_mean(entry.text, namespace)
+                hint = f"; did you mean `{close}`?" if close else ""
                 diagnostics.append(
                     error(
                         "E513",
                         f"`{entry.text}` matches no parameter of the namespace (FTS matches it as a "
                         "parameter name, else as a regex from the start of each name) and FTS refuses the "
-                        "file",
+                        f"file{hint}",
                         entry.span,
+                        fixes=[Fix(f"Replace with `{close}`", entry.span, close)] if close else [],
                     )
                 )
         phases.append(resolved)
     diagnostics.extend(_overlaps(schedule, phases, names))
     return phases, diagnostics
+
+
+def _did_you_mean(text: str, namespace: Namespace) -> str | None:
+    """As for E101: the entry with the namespace's common leading segments put in front or its own dropped
+    (`classifier` → `model.classifier`), else, for a name, the closest name of the namespace."""
+    index = index_of(namespace)
+    for shift in _shifts(text, prefix_hint.stem(index.trie)):
+        try:
+            pattern = compile_regex(shift)
+        except RegexProblem:
+            continue
+        if any(pattern.match(name) for name in index.names):
+            return shift
+    return closest_name(index, text) if regex_text.is_plain_name(text) else None
+
+
+def _shifts(text: str, stem: list[str]) -> list[str]:
+    """`text` with each run of the namespace's leading segments put in front (dots written as `text`
+    writes them), then with up to three of its own leading segments dropped."""
+    dot = "\\." if "\\." in text else "."
+    added = [dot.join(stem[:count]) + dot + text for count in range(1, len(stem) + 1)]
+    dropped: list[str] = []
+    rest = text
+    for _ in range(3):
+        match = re.match(r"\w+\\?\.", rest)
+        if match is None or match.end() == len(rest):
+            break
+        rest = rest[match.end() :]
+        dropped.append(rest)
+    return [*added, *dropped]
 
 
 def _overlaps(

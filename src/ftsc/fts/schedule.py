@@ -74,6 +74,7 @@ class FtsPhase:
     lr_scheduler_config: dict[str, object] | None = None
     init_pg_lrs: list[float | int] | None = None
     use_current_optimizer_pg_lrs: bool | None = None
+    key_spans: dict[str, Span] = field(default_factory=dict)  # each key of the phase (`lr`, `new_optimizer`)
 
 
 @dataclass
@@ -207,6 +208,7 @@ class _Reader:
         return phase
 
     def phase_key(self, phase: FtsPhase, name: str, name_node: YScalar, value: YNode) -> None:
+        phase.key_spans[name] = name_node.span
         if name == "params":
             phase.entries = self.entries(phase.number, value)
         elif name == "max_transition_epoch":

@@ -57,12 +57,22 @@ class YamlLoad:
     diagnostics: list[Diagnostic]
 
 
+MAX_ALIAS_EXPANSION = 10_000  # nodes that aliases may copy in, per file
+
+
 class _Builder:
+    """The YNode tree of a composed YAML node. PyYAML composes an alias as the very node its anchor
+    names, so the composed graph shares nodes; the tree copies them in where each alias stands. Nested
+    aliases grow that copy exponentially (a 339-byte "billion laughs" file is 4.8 million nodes), so at
+    most MAX_ALIAS_EXPANSION nodes are built again through aliases before the file is refused (E511)."""
+
     def __init__(self, loader: yaml.SafeLoader) -> None:
         self.loader = loader
         self.diagnostics: list[Diagnostic] = []
         self._path: set[int] = set()
         self.at: Span = Span(0, 0)  # the scalar being constructed, for a ValueError PyYAML lets escape
+        self._built: set[int] = set()
+        self._copied = 0  # nodes built again through an alias
 
     def build(self, node: yaml.Node) -> YNode:
         span = Span(node.start_mark.index, node.end_mark.index)
@@ -70,6 +80,17 @@ class _Builder:
             raise _Unsupported("an alias that refers to itself (a recursive structure)", span)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in self.loader.yaml_constructors:
             raise _Refused(f"could not determine a constructor for the tag {node.tag!r}", span)
+        if id(node) in self._built:
+            self._copied += 1
+            if self._copied > MAX_ALIAS_EXPANSION:
+                raise _Unsupported(
+                    f"aliases copy in more than {MAX_ALIAS_EXPANSION:,} YAML nodes (this anchored value is "
+                    "one of them): each alias stands for a full copy of its anchor's value, so nested "
+                    "aliases grow exponentially; write the values out, or use fewer levels of aliases",
+                    span,
+                )
+        else:
+            self._built.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             self.at = span
             value = self.loader.construct_object(node, deep=True)

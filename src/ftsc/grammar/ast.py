@@ -139,8 +139,12 @@ class Header:
 
 @dataclass(frozen=True)
 class UseNamespace:
+    """`use namespace "FILE" at PATH`: `at` is where the namespace's module sits inside the trained module
+    (the attribute path of `self.model` in a LightningModule); None when not given."""
+
     path: String | None
     span: Span
+    at: String | None = None
 
 
 @dataclass(frozen=True)

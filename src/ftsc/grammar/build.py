@@ -36,7 +36,7 @@ def _item(tree: Tree[Any], phase_index: int, text: str) -> ast.Item | None:
     if kind == "header":
         return ast.Header(_number(_token(tree, 0)), span)
     if kind == "use_namespace":
-        return ast.UseNamespace(_string(_token(tree, 0)), span)
+        return ast.UseNamespace(_string(_token(tree, 0)), span, _namespace_at(_subtree(tree, "namespace_at")))
     if kind == "use_adapter":
         name = _real(_token(tree, 0))
         options = _subtree(tree, "table")
@@ -181,6 +181,15 @@ def _entries(tree: Tree[Any]) -> tuple[ast.Entry, ...]:
         value = _value(child.children[1]) if len(child.children) > 1 else None
         entries.append(ast.Entry(key.value, _token_span(key), value, _tree_span(child)))
     return tuple(entries)
+
+
+def _namespace_at(tree: Tree[Any] | None) -> ast.String | None:
+    """`at model.backbone` or `at "models.0"`: the module path as a string with its span."""
+    token = _real(_token(tree, 0)) if tree is not None else None
+    if token is None:
+        return None
+    value = string_value(token) if token.type == "STRING" else token.value
+    return ast.String(value, _token_span(token))
 
 
 def _number(token: Token | None) -> ast.Number | None:

@@ -5,10 +5,15 @@ error, we can choose a repair: insert the few tokens that let the parser go on (
 missing `}`), or drop the offending token. After an error, further errors are held back until the
 parser has shifted a few tokens or reached the next statement keyword, so one mistake gives one
 diagnostic, while mistakes in different statements are each reported with their own range.
+
+Recovery stays linear in the text: a repair is tried on a trial copy of the parser that shares the values
+built so far and runs no tree callbacks (copying only the stack of states), and no more than
+`MAX_SYNTAX_ERRORS` errors are reported per file, the rest counted in one closing I003 note.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from dataclasses import dataclass
@@ -18,8 +23,9 @@ from typing import Any
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.parsers.lalr_interactive_parser import InteractiveParser
+from lark.parsers.lalr_parser_state import ParserState
 
-from ftsc.diagnostics import Diagnostic, Span, error
+from ftsc.diagnostics import Diagnostic, Span, error, information
 from ftsc.grammar import ast
 from ftsc.grammar.build import build_schedule
 
@@ -28,6 +34,8 @@ _STATEMENT_KEYWORDS = {"FTS", "USE", "LET", "DEFAULTS", "PHASE", "THAW", "UNTIL"
 _CLOSERS = ("RBRACE", "RSQB", "RPAR")
 _QUIET_TOKENS = 3
 _MAX_INSERTION = 4
+MAX_SYNTAX_ERRORS = 100  # reported per file; the rest are counted in one note
+_SETTING_EQUALS = re.compile(r"[ \t]*=(?!=)")
 
 _DISPLAY = {
     "NAME": "a name",
@@ -75,7 +83,7 @@ def parse(text: str) -> ParseResult:
     except RecursionError:  # what the bracket count cannot see: lark and the tree builder recurse
         message = "nested too deeply for ftsc to read"
         return ParseResult(ast.Schedule((), len(text)), (error("E001", message, Span(0, 0)),))
-    return ParseResult(schedule, tuple(driver.diagnostics))
+    return ParseResult(schedule, tuple(driver.diagnostics) + driver.unreported())
 
 
 MAX_NESTING = 100  # brackets inside brackets; deeper is refused where it starts
@@ -101,6 +109,8 @@ class _Driver:
     def __init__(self, text: str) -> None:
         self.text = text
         self.diagnostics: list[Diagnostic] = []
+        self.unreported_count = 0  # syntax errors past MAX_SYNTAX_ERRORS
+        self.first_unreported: Span | None = None
         self.quiet = 0  # errors are held back while > 0
         self.previous: list[Token] = []  # the last two tokens shifted, for better messages
         self.line = 0  # line of the last token seen
@@ -165,15 +175,14 @@ class _Driver:
         """After an error, `name =` at the start of a line is a new setting: finish the broken one."""
         if token.type not in ("NAME", "DOTTED") or "." in token.value:
             return False
-        following = self.text[token.end_pos or 0 :].lstrip(" \t")
-        if not following.startswith("=") or following.startswith("=="):
+        if _SETTING_EQUALS.match(self.text, token.end_pos or 0) is None:
             return False
         name = Token.new_borrow_pos("NAME", token.value, token)
         insertion = () if _fits_now(interactive, "NAME") else _insertion(interactive, "NAME")
         if insertion is None:
             return False
         invented = [Token.new_borrow_pos(kind, "", token) for kind in insertion]
-        trial = interactive.copy()
+        trial = _trial(interactive)
         try:  # the LALR table may list NAME where only a reduction follows that dead-ends: try first
             for step in (*invented, name):
                 trial.feed_token(step)
@@ -206,10 +215,10 @@ class _Driver:
         reported = False
         for _ in range(_MAX_CLOSING):
             try:
-                tree = interactive.copy().feed_eof(end)
+                _trial(interactive).feed_eof(end)
             except UnexpectedToken:
-                tree = None
-            if tree is not None:
+                pass
+            else:
                 return interactive.feed_eof(end)
             if not reported:
                 self._report_unexpected(interactive, end)
@@ -222,6 +231,9 @@ class _Driver:
 
     def _report_unexpected(self, interactive: InteractiveParser, token: Token) -> None:
         if self.quiet:
+            return
+        if len(self.diagnostics) >= MAX_SYNTAX_ERRORS:  # only counted: skip working out the message
+            self._report("", _span(token))
             return
         expected = _accepted(interactive)
         kinds = [previous.type for previous in self.previous]
@@ -256,7 +268,23 @@ class _Driver:
     def _report(self, message: str, span: Span) -> None:
         if self.diagnostics and self.diagnostics[-1].span == span:
             return  # the same place, seen again while recovering
+        if len(self.diagnostics) >= MAX_SYNTAX_ERRORS:
+            self.unreported_count += 1
+            self.first_unreported = self.first_unreported or span
+            return
         self.diagnostics.append(error("E001", message, span))
+
+    def unreported(self) -> tuple[Diagnostic, ...]:
+        """The note closing a file with more syntax errors than are reported."""
+        if not self.unreported_count or self.first_unreported is None:
+            return ()
+        count = self.unreported_count
+        plural = "s from here on are" if count != 1 else " from here on is"
+        message = (
+            f"{count} more syntax error{plural} "
+            f"not shown (the first {MAX_SYNTAX_ERRORS} are): fix those and check again"
+        )
+        return (information("I003", message, self.first_unreported, unreported=count),)
 
     def _bad_characters(self, position: int) -> int:
         """Report characters no token starts with; returns how many characters to skip."""
@@ -339,7 +367,7 @@ def _feed_filler(interactive: InteractiveParser, at: Token) -> bool:
             continue
         token = Token.new_borrow_pos(kind, "", at)
         try:
-            interactive.copy().feed_token(token)
+            _trial(interactive).feed_token(token)
         except UnexpectedToken:
             continue
         interactive.feed_token(token)
@@ -356,7 +384,7 @@ def _insertion(interactive: InteractiveParser, target: str) -> tuple[str, ...] |
             for kind in _FILLERS:
                 if not _fits_now(parser, kind):
                     continue
-                trial = parser.copy()
+                trial = _trial(parser)
                 try:
                     trial.feed_token(Token(kind, ""))
                 except UnexpectedToken:
@@ -366,6 +394,26 @@ def _insertion(interactive: InteractiveParser, target: str) -> tuple[str, ...] |
                 next_frontier.append(((*kinds, kind), trial))
         frontier = next_frontier
     return None
+
+
+def _trial(interactive: InteractiveParser) -> InteractiveParser:
+    """A copy to try tokens on: its own stacks, the values built so far shared, no tree callbacks.
+
+    lark's `copy()` deep-copies every value (the whole tree so far), which made each repair cost the
+    length of the text before it; a trial only needs the states, and without callbacks a reduction
+    builds a fresh list and never touches the shared values."""
+    state = interactive.parser_state
+    trial_state = ParserState(
+        _without_callbacks(state.parse_conf), state.lexer, list(state.state_stack), list(state.value_stack)
+    )
+    return InteractiveParser(interactive.parser, trial_state, interactive.lexer_thread)
+
+
+@functools.cache
+def _without_callbacks(conf: Any) -> Any:
+    plain = copy.copy(conf)
+    plain.callbacks = {}
+    return plain
 
 
 def _accepted(interactive: InteractiveParser) -> set[str]:

@@ -69,7 +69,7 @@ def _after_matches(
         for depth in range(1, len(segments)):
             matched = matches.get(prefix)
             if matched is None:
-                matched = matches[prefix] = parent.regex.fullmatch(prefix) is not None
+                matched = matches[prefix] = parent.regex.fullmatch(prefix)
             segment = segments[depth]
             if matched:
                 positions.setdefault(segment, set()).add(position)

@@ -118,6 +118,10 @@ def _from_tree(schedule: ast.Schedule, text: str) -> Iterator[Token]:
             yield _token(item.version.span, "number")
         elif isinstance(item, ast.UseNamespace) and item.path is not None:
             yield _token(item.path.span, "string")
+            if item.at is not None:  # `at model.backbone`: a module path; `at "models.0"`: a string
+                yield _token(
+                    item.at.span, "string" if text.startswith('"', item.at.span.start) else "namespace"
+                )
         elif isinstance(item, ast.UseAdapter) and item.options is not None:
             yield from _value(item.options)
         elif isinstance(item, ast.Let):

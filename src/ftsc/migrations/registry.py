@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ftsc import __version__
+from ftsc.migrations.checkpoint_v1 import checkpoint_1_to_2
 from ftsc.migrations.errors import NEWER_VERSION, NO_VERSION, MigrationError, show
 from ftsc.migrations.formats import FORMATS, Kind
 from ftsc.migrations.plan_v0 import plan_0_to_1
+from ftsc.migrations.plan_v1 import plan_1_to_2
 
 __all__ = ["STEPS", "Step", "steps_of", "upgrade", "version_of"]
 
@@ -44,7 +46,11 @@ class Step:
         return " ".join(self.why.split("\n\n", 1)[0].split())
 
 
-STEPS: tuple[Step, ...] = (Step("plan", 0, 1, plan_0_to_1),)
+STEPS: tuple[Step, ...] = (
+    Step("plan", 0, 1, plan_0_to_1),
+    Step("plan", 1, 2, plan_1_to_2),
+    Step("checkpoint", 1, 2, checkpoint_1_to_2),
+)
 
 
 def steps_of(kind: Kind) -> tuple[Step, ...]:

@@ -82,9 +82,15 @@ def hf_factory(config_path: str | os.PathLike[str], auto_class: str | None = Non
     try:
         cls = getattr(transformers, name)
     except (AttributeError, ImportError, RuntimeError):
+        close = _close_class(transformers, name)
+        hint = (
+            f"; did you mean {close}?"
+            if close
+            else " (e.g. AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification, "
+            "LlamaForCausalLM)"
+        )
         raise HFError(
-            f"--auto-class {name!r} is not a class of transformers {transformers.__version__} "
-            "(e.g. AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification, LlamaForCausalLM)"
+            f"--auto-class {name!r} is not a class of transformers {transformers.__version__}{hint}"
         ) from None
     pretrained = transformers.PreTrainedModel
     if name.startswith("Auto") and callable(getattr(cls, "from_config", None)):
@@ -112,6 +118,15 @@ def hf_factory(config_path: str | os.PathLike[str], auto_class: str | None = Non
 
         return build_class
     raise HFError(f"--auto-class {name!r} is neither an AutoModel… class nor a transformers model class")
+
+
+def _close_class(transformers: Any, name: str) -> str | None:
+    """The transformers class name closest to a misspelt `name` (`AutoModelForSequenceClasification`)."""
+    import difflib
+
+    names = [entry for entry in dir(transformers) if entry[:1].isupper() and not entry.isupper()]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _auto_class_fits(cls: Any, config: Any) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from ftsc.adapters.registry import adapter_for_strategy
 from ftsc.compiler.namespace import names_fingerprint
 from ftsc.compiler.plan import plan_fingerprint
 from ftsc.migrations import upgrade
-from ftsc.runtime import distributed, transitions
+from ftsc.runtime import distributed, prefix, transitions
 from ftsc.runtime.checkpoint import FTSCheckpoint
 from ftsc.runtime.checkpoint_file import check_before_loading
 from ftsc.runtime.early_stopping import FTSEarlyStopping
@@ -42,6 +42,7 @@ from ftsc.runtime.names import canonical_parameters, mismatch_report
 from ftsc.runtime.plan_source import PlanSource, compile_for_module, load_plan
 from ftsc.runtime.plan_view import Options, PhaseSpec, last_depth, options_of, phases_of
 from ftsc.runtime.state import GroupRecord, SchedulerState
+from ftsc.wording import counted
 
 log = logging.getLogger("ftsc.runtime")
 
@@ -117,6 +118,7 @@ class FinetuningScheduler(Callback):
         self.options: Options | None = None
         self.fingerprint = ""
         self.adapter: StrategyAdapter | None = None
+        self.names = prefix.NameMap()  # plan names -> live names (`use namespace … at model`)
         self.depth = 0
         self.groups: list[GroupRecord] = []
         self.optimizer_phase = 0
@@ -240,9 +242,12 @@ class FinetuningScheduler(Callback):
                 f"(found {len(trainer.optimizers)})"
             )
         parameters = self._parameters(pl_module)
-        self._check_namespace(list(parameters))
+        if self._check_namespace(list(parameters)):
+            parameters = self._parameters(pl_module)  # the adapter sees the phases in live names now
         distributed.agree_on_plan(trainer, self.fingerprint)
         resumed = self._resumed
+        if resumed is not None:
+            self._check_resumed_names(resumed)
         self.depth = resumed.depth if resumed is not None else 0
         freeze(pl_module, options.frozen_bn_track_running_stats)
         for index in range(self.depth + 1):
@@ -299,32 +304,61 @@ class FinetuningScheduler(Callback):
             expected = len(self.groups) + per_phase * phase.index
             if phase.init_pg_lrs is not None and len(phase.init_pg_lrs) != expected:
                 raise RuntimeConfigError(
-                    f"{phase.label}: `init_pg_lrs` gives {len(phase.init_pg_lrs)} lrs, and the optimizer "
-                    f"will have {expected} parameter groups there (phase 0's {len(self.groups)}, then "
-                    f"{per_phase} per phase); give one lr per group"
+                    f"{phase.label}: `init_pg_lrs` gives {counted(len(phase.init_pg_lrs), 'lr')}, and the "
+                    f"optimizer will have {counted(expected, 'parameter group')} there (phase 0's "
+                    f"{len(self.groups)}, then {per_phase} per phase); give one lr per group"
                 )
 
-    def _check_namespace(self, live: list[str]) -> None:
+    def _check_namespace(self, live: list[str]) -> bool:
+        """Check the live names against the plan's, through `namespace.prefix`; True when the phases were
+        put into live names (a prefix), so the parameters must be looked up again."""
         assert self.plan is not None
         namespace = self.plan["namespace"]
-        if names_fingerprint(live) == namespace["fingerprint"]:
-            return
-        expected = [name for phase in self.phases for name in phase.params] + list(self.plan["frozen"])
-        if set(expected) == set(live) and len(live) == namespace["size"]:
+        stated = str(namespace.get("prefix", ""))
+        names = prefix.NameMap.of_prefix(stated)
+        phases = phases_of(self.plan)  # in plan names, also on a second fit
+        if names.identity and names_fingerprint(live) == namespace["fingerprint"]:
+            return self._use_names(names, phases)
+        expected = [name for phase in phases for name in phase.params] + list(self.plan["frozen"])
+        if not prefix.fits(expected, live, names):
+            fit = prefix.find_fit(expected, live)
+            if fit is None or (fit.names.identity and names.identity):
+                raise NamespaceMismatchError(
+                    f"the model does not fit the plan{self._where()}: {mismatch_report(expected, live)}; "
+                    "recompile the schedule against this model (`ftsc namespace export`, then `ftsc compile`)"
+                )
+            if not fit.exact or stated:  # a stated prefix that does not fit is an error, never a guess
+                message = prefix.mismatch_line(fit, stated)
+                raise NamespaceMismatchError(f"the model does not fit the plan{self._where()}: {message}")
+            log.info("ftsc: %s", prefix.running_note(fit))
+            names = fit.names
+        elif names.identity:
             log.debug(
                 "ftsc: the model lists the plan's parameters in another order; the plan applies unchanged"
             )
-            return
-        where = (
-            f" ({self.schedule_path or self.plan_source})"
-            if isinstance(self.plan_source, (str, os.PathLike))
-            else ""
-        )
-        raise NamespaceMismatchError(
-            f"the model does not fit the plan{where}: {mismatch_report(expected, live)}; recompile the "
-            f"schedule "
-            "against this model (`ftsc namespace export`, then `ftsc compile`)"
-        )
+        return self._use_names(names, phases)
+
+    def _use_names(self, names: prefix.NameMap, phases: list[PhaseSpec]) -> bool:
+        """Put the phases into live names; True when that changed them (look the parameters up again)."""
+        self.names = names
+        if not names.identity:
+            phases = [replace(phase, params=tuple(map(names.live, phase.params))) for phase in phases]
+        changed = phases != self.phases
+        self.phases = phases
+        return changed
+
+    def _check_resumed_names(self, state: SchedulerState) -> None:
+        saved = prefix.NameMap(state.names.get("drop", ""), state.names.get("add", ""))
+        if saved != self.names:
+            raise PlanMismatchError(
+                f"the checkpoint was written with the plan's names {saved.describe()} in the trained module, "
+                f"and this run finds them {self.names.describe()}; resume with the module it was written "
+                "with, or start the run afresh"
+            )
+
+    def _where(self) -> str:
+        source = self.schedule_path or self.plan_source
+        return f" ({source})" if isinstance(source, (str, os.PathLike)) else ""
 
     def _thaw(self, module: nn.Module, parameters: Mapping[str, nn.Parameter], phase: PhaseSpec) -> None:
         thawed = thaw(module, parameters, phase.params, self._opts().frozen_bn_track_running_stats)
@@ -462,6 +496,7 @@ class FinetuningScheduler(Callback):
             optimizer_phase=self.optimizer_phase,
             scheduler_phase=self.scheduler_phase,
             adapter=self.adapter.state_dict() if self.adapter is not None else {},
+            names={"drop": self.names.drop, "add": self.names.add},
         )
         return state.to_dict()
 
@@ -499,7 +534,8 @@ class FinetuningScheduler(Callback):
             log.warning("ftsc: %s; continuing under this plan (allow_plan_change=True)", message)
         if state.depth >= len(self.phases) and self.phases:
             raise PlanMismatchError(
-                f"the checkpoint is at phase {state.depth} but the plan has {len(self.phases)} phases"
+                f"the checkpoint is at phase {state.depth} but the plan has "
+                f"{counted(len(self.phases), 'phase')}"
             )
         return state
 

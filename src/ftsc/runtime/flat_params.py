@@ -17,6 +17,7 @@ from torch.distributed.fsdp._flat_param import FlatParameter
 
 from ftsc.runtime.errors import RuntimeConfigError
 from ftsc.runtime.names import canonical_name
+from ftsc.wording import counted
 
 NEVER = "never thawed"
 
@@ -87,4 +88,4 @@ def _describe(unit: str, size: int, by_phase: dict[str, list[str]]) -> str:
         for where, held in by_phase.items()
     )
     where = f"unit `{unit}`" if unit else "the root unit"
-    return f"{where} holds {size} parameters: {parts}"
+    return f"{where} holds {counted(size, 'parameter')}: {parts}"

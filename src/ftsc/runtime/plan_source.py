@@ -13,14 +13,17 @@ from torch import nn
 
 from ftsc.adapters.base import StrategyAdapter
 from ftsc.cli.report import FileReport, render
+from ftsc.compiler.compile import module_prefix
 from ftsc.compiler.files import compile_file
 from ftsc.compiler.namespace import ModuleInfo, Namespace, ParameterInfo
 from ftsc.compiler.plan import PlanError, read_plan
 from ftsc.compiler.schema import validate_plan_data
 from ftsc.diagnostics import SourceText
+from ftsc.grammar.parser import parse
 from ftsc.migrations import MigrationError, upgrade
 from ftsc.runtime.errors import RuntimeConfigError, ScheduleCompileError
 from ftsc.runtime.names import canonical_name
+from ftsc.wording import counted
 
 PlanSource = str | os.PathLike[str] | Mapping[str, Any]
 
@@ -57,14 +60,39 @@ def compile_for_module(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuntimeConfigError(f"{path}: cannot read the schedule ({exc})") from None
-    namespace = live_namespace(module)
-    result = compile_file(text, path, namespace=namespace, adapter=adapter)
+    parsed = parse(text)
+    namespace = _inside(live_namespace(module), module_prefix(parsed.schedule))
+    result = compile_file(text, path, namespace=namespace, adapter=adapter, parsed=parsed)
     if result.has_errors or result.plan is None:
         report = render([FileReport(SourceText(text, str(path)), tuple(result.diagnostics))], "human")
         raise ScheduleCompileError(
-            f"{path} does not compile against the model's {len(namespace.names)} parameters:\n{report}"
+            f"{path} does not compile against the model's "
+            f"{counted(len(namespace.names), 'parameter')}:\n{report}"
         )
     return dict(result.plan)
+
+
+def _inside(namespace: Namespace, prefix: str) -> Namespace:
+    """The part of a live namespace under `prefix` (`use namespace "…" at model`), in the model's own names;
+    the whole of it when no part is there (the compiler then says which names it finds)."""
+    if not prefix:
+        return namespace
+    start = prefix + "."
+    inner = [p for p in namespace.parameters if p.name.startswith(start)]
+    if not inner:
+        return namespace
+    return Namespace(
+        [ParameterInfo(p.name[len(start) :], p.shape, p.dtype, p.requires_grad) for p in inner],
+        model=namespace.model,
+        modules=[
+            ModuleInfo(m.name[len(start) :], m.type) for m in namespace.modules if m.name.startswith(start)
+        ],
+        aliases={
+            alias[len(start) :]: target[len(start) :]
+            for alias, target in namespace.aliases.items()
+            if alias.startswith(start) and target.startswith(start)
+        },
+    )
 
 
 def live_namespace(module: nn.Module) -> Namespace:

@@ -22,6 +22,7 @@ from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from ftsc.runtime.errors import RuntimeConfigError
 from ftsc.runtime.param_groups import NamedParameters, add_phase_groups, split_no_decay
+from ftsc.wording import counted
 
 Kind = Literal["optimizer", "lr_scheduler"]
 HOME_MODULES: dict[Kind, str] = {"optimizer": "torch.optim", "lr_scheduler": "torch.optim.lr_scheduler"}
@@ -83,9 +84,9 @@ def build_lr_scheduler(
     if init_pg_lrs:
         if len(init_pg_lrs) != len(groups):
             raise RuntimeConfigError(
-                f"`init_pg_lrs` gives {len(init_pg_lrs)} lrs for `{spec['class_path']}`, and the optimizer "
-                f"has {len(groups)} parameter groups here (one per phase so far, two per phase when the "
-                "module sets `no_decay`); give one lr per group"
+                f"`init_pg_lrs` gives {counted(len(init_pg_lrs), 'lr')} for `{spec['class_path']}`, and the "
+                f"optimizer has {counted(len(groups), 'parameter group')} here (one per phase so far, two "
+                "per phase when the module sets `no_decay`); give one lr per group"
             )
         for group, lr in zip(groups, init_pg_lrs, strict=True):
             group["lr"] = group["initial_lr"] = lr

@@ -34,7 +34,8 @@ class GroupRecord:
 
 @dataclass
 class SchedulerState:
-    """The callback's part of a checkpoint (state version 1)."""
+    """The callback's part of a checkpoint (state version 2). `names` is how plan names became live names:
+    `add` put in front after `drop` was removed (`use namespace "…" at model`: add `model.`)."""
 
     plan_fingerprint: str
     namespace_fingerprint: str
@@ -43,6 +44,7 @@ class SchedulerState:
     optimizer_phase: int = 0  # the phase whose `optimizer = …` made the current optimizer (0: the user's)
     scheduler_phase: int = 0  # likewise for the lr scheduler
     adapter: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=lambda: {"drop": "", "add": ""})
     state_version: int = STATE_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +62,7 @@ class SchedulerState:
                 optimizer_phase=int(data.get("optimizer_phase", 0)),
                 scheduler_phase=int(data.get("scheduler_phase", 0)),
                 adapter=dict(data.get("adapter") or {}),
+                names={"drop": str(data["names"]["drop"]), "add": str(data["names"]["add"])},
                 state_version=int(data["state_version"]),
             )
         except (KeyError, TypeError, ValueError) as exc:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ftsc.compiler.patterns import syntax as s
+from ftsc.compiler.patterns.linear_regex import LinearRegex, RegexProblem, compile_translated
 from ftsc.compiler.patterns.ranges import range_regex
 from ftsc.compiler.patterns.trie import LEAF, TrieNode, children
 from ftsc.diagnostics import Span
@@ -62,11 +63,18 @@ class SegmentMatcher:
     def matches(self, segment: str) -> bool:
         if self.choices is not None:
             return segment in self.choices
-        return self._regex.fullmatch(segment) is not None
+        known = self._seen.get(segment)
+        if known is None:  # a trie walk asks about the same few segments (`q_proj`, …) under every node
+            known = self._seen[segment] = self._regex.fullmatch(segment)
+        return known
 
     @functools.cached_property
-    def _regex(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
+    def _seen(self) -> dict[str, bool]:
+        return {}
+
+    @functools.cached_property
+    def _regex(self) -> LinearRegex:
+        return _linear(self.pattern, Span(0, 0))  # smaller than the whole pattern's, which compiled
 
 
 Alternative = tuple[SegmentMatcher, ...]
@@ -101,11 +109,8 @@ class PatternMatcher:
             tuple(_segment_matcher(segment, seq.span) for segment in segments) for segments in _expand(seq)
         )
         self._start = self._closure({(index, 0) for index in range(len(self.alternatives))})
-
-    @functools.cached_property
-    def regex(self) -> re.Pattern[str]:
-        """The whole pattern as one regex over a full name (what the candidates are checked with)."""
-        return re.compile("|".join(f"(?:{_name_regex(alternative)})" for alternative in self.alternatives))
+        # The whole pattern as one regex over a full name (what the candidates are checked with).
+        self.regex = _linear("|".join(f"(?:{_name_regex(alt)})" for alt in self.alternatives), seq.span)
 
     def match(self, index: SegmentIndex) -> list[int]:
         """Positions (namespace order) of every name the pattern matches."""
@@ -215,6 +220,15 @@ class PatternMatcher:
                     closed.add(state)
                     pending.append(state)
         return frozenset(closed)
+
+
+def _linear(regex: str, span: Span) -> LinearRegex:
+    """A pattern's regex for RE2: linear in the name however many `*`s a segment holds (`*a*a*a…`
+    backtracks polynomially in `re`)."""
+    try:
+        return compile_translated(regex, regex)
+    except RegexProblem as exc:
+        raise PatternTooComplex(f"the pattern is too complex: {exc.message}", span) from None
 
 
 # -- expansion into alternatives of segments -----------------------------------------------------

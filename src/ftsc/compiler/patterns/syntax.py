@@ -87,8 +87,19 @@ class _PatternError(Exception):
         self.span = span
 
 
+MAX_PATTERN_LENGTH = 10_000  # characters of one pattern as written
+MAX_PATTERN_SIZE = 10_000  # elements of a pattern once each `$name` is replaced by its `let`
+MAX_RANGE_DIGITS = 18  # digits of a bound of `{M..N}`
+
+
 def parse_pattern(text: str, offset: int = 0) -> tuple[Seq | None, list[Diagnostic]]:
     """Parse pattern `text` that starts at source offset `offset`; E102 diagnostics on failure."""
+    if len(text) > MAX_PATTERN_LENGTH:
+        message = (
+            f"the pattern is {len(text):,} characters long; the limit is {MAX_PATTERN_LENGTH:,}: "
+            "split it into several selectors"
+        )
+        return None, [error("E102", message, Span(offset, offset + len(text)))]
     parser = _Parser(text, offset)
     try:
         seq = parser.sequence(top_level=True)
@@ -198,8 +209,8 @@ class _Parser:
         raise self.fail("unclosed `{` in pattern", start, len(self.text))
 
     def _range(self, match: re.Match[str], start: int, end: int) -> Range:
-        if max(len(match.group(1)), len(match.group(2) or "")) > MAX_RANGE_DIGITS:
-            raise self.fail(f"range bound of more than {MAX_RANGE_DIGITS} digits", start, end)
+        if max(len(match.group(1)), len(match.group(2))) > MAX_RANGE_DIGITS:
+            raise self.fail(f"a range bound has more than {MAX_RANGE_DIGITS} digits", start, end)
         lo = int(match.group(1))
         hi = int(match.group(2)) if match.group(2) else None
         if hi is not None and hi < lo:
@@ -207,9 +218,6 @@ class _Parser:
                 f"empty range `{lo}..{hi}`: the first bound is greater than the second", start, end
             )
         return Range(lo, hi, self.span(start, end))
-
-
-MAX_RANGE_DIGITS = 18  # no model has a quintillion layers; and `int()` refuses past 4,300 digits
 
 
 def _check_segments(seq: Seq) -> None:
@@ -262,6 +270,24 @@ def variables(seq: Seq) -> list[Var]:
             for option in node.options:
                 found.extend(variables(option))
     return found
+
+
+def size(seq: Seq) -> int:
+    """How many elements a pattern has, counting those inside braces."""
+    return sum(1 + (sum(map(size, node.options)) if isinstance(node, Alt) else 0) for node in seq.nodes)
+
+
+def substitution_too_large(seq: Seq, bindings: dict[str, Seq]) -> Diagnostic | None:
+    """E102 when substituting `bindings` into `seq` would exceed MAX_PATTERN_SIZE (checked before it is
+    built: lets that each use the one before twice double at every step)."""
+    total = size(seq) + sum(size(bindings[var.name]) - 1 for var in variables(seq) if var.name in bindings)
+    if total <= MAX_PATTERN_SIZE:
+        return None
+    message = (
+        f"with its `$name`s replaced this pattern has {total:,} elements; the limit is {MAX_PATTERN_SIZE:,}: "
+        "a `let` that uses another more than once multiplies its size"
+    )
+    return error("E102", message, seq.span)
 
 
 def substitute(seq: Seq, bindings: dict[str, Seq]) -> Seq:

@@ -1,0 +1,95 @@
+"""Layer ranges spelt as in other tools: `layer.[2-3].*`, `layer.1..3.**`, `layer.(2|3).*`, `layer.[0-9]+.*`.
+
+Regex and shell habits bring these into patterns, where the grammar sees a pattern ending in `.` and then an
+unexpected `[` or `(`, or an empty segment in `1..3`. This pass, run over the compiler's diagnostics,
+recognises them and replaces those reports with one E102 that spells the same names the pattern way
+(`{2..3}`, `{2,3}`, `{0..}`), with the rewritten pattern as its fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ftsc.diagnostics import Diagnostic, Fix, Span, error
+
+_PATTERN_CHARS = re.compile(r"[A-Za-z0-9_\-*$.{},]*")
+_BEFORE = re.compile(r"[A-Za-z0-9_\-*$.{}]*$")
+
+
+def _class(match: re.Match[str]) -> str:
+    body = match.group(1)
+    spans = re.fullmatch(r"(\d)-(\d)", body)
+    if spans is not None:
+        return f"{{{spans.group(1)}..{spans.group(2)}}}"
+    return "{" + ",".join(body) + "}" if len(body) > 1 else body
+
+
+def _any_number(match: re.Match[str]) -> str:
+    return "{0..}"
+
+
+def _alternatives(match: re.Match[str]) -> str:
+    return "{" + match.group(1).replace("|", ",") + "}"
+
+
+def _bare_range(match: re.Match[str]) -> str:
+    return f"{{{match.group(1)}..{match.group(2)}}}"
+
+
+# What each mistake looks like at the place it starts, and the pattern spelling of the same segment.
+_MISTAKES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str], str], ...] = (
+    (re.compile(r"(?:\[0-9\]|\\d)[+*]"), _any_number, "a regex for any number"),
+    (re.compile(r"\[(\d-\d|\d+)\]"), _class, "a regex character class"),
+    (re.compile(r"\(([A-Za-z0-9_]+(?:\|[A-Za-z0-9_]+)+)\)"), _alternatives, "a regex alternation"),
+    (re.compile(r"(\d+)\.\.(\d+)"), _bare_range, "a range without braces"),
+)
+
+
+def rewrite(text: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """`diagnostics` with each recognised range mistake reported once, as an E102 with its fix."""
+    replaced: list[Diagnostic] = []
+    covered: list[Span] = []
+    for diagnostic in diagnostics:
+        if diagnostic.code not in ("E001", "E102") or any(_inside(diagnostic.span, span) for span in covered):
+            continue
+        found = _recognise(text, diagnostic)
+        if found is not None:
+            replaced.append(found)
+            covered.append(found.span)
+    if not replaced:
+        return diagnostics
+    # what the parser made of the rest of the mistake (`_proj` after `(q|k)` read as a setting) only echoes it
+    kept = [d for d in diagnostics if not any(_inside(d.span, span) for span in covered)]
+    return [*kept, *replaced]
+
+
+def _recognise(text: str, diagnostic: Diagnostic) -> Diagnostic | None:
+    """The E102 for a range mistake at or right after `diagnostic`'s place, or None."""
+    digits = re.search(r"\d*$", text[: diagnostic.span.start])
+    assert digits is not None
+    for at in (diagnostic.span.start, diagnostic.span.end, digits.start()):
+        for regex, spelling, what in _MISTAKES:
+            match = regex.match(text, at)
+            if match is None or (what == "a range without braces" and diagnostic.code != "E102"):
+                continue
+            start = _BEFORE.search(text, 0, match.start())
+            begin = start.start() if start is not None else match.start()
+            rest = _PATTERN_CHARS.match(text, match.end())
+            end = rest.end() if rest is not None else match.end()
+            if begin == match.start() and what != "a range without braces":
+                continue  # nothing of a pattern before it: not a selector
+            suggestion = text[begin : match.start()] + spelling(match) + text[match.end() : end]
+            message = (
+                f"`{match.group()}` is {what}; a pattern spells it `{spelling(match)}`: "
+                f"write `{suggestion}`, "
+                "which selects the same names"
+            )
+            span = Span(begin, end)
+            fix = Fix(f"Replace with `{suggestion}`", span, suggestion)
+            return error("E102", message, span, fixes=[fix])
+    return None
+
+
+def _inside(span: Span, outer: Span) -> bool:
+    return outer.start <= span.start and span.end <= outer.end
