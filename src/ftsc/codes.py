@@ -24,6 +24,7 @@ _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFORMATION
 CODES: dict[str, Code] = {
     code.code: code
     for code in (
+        Code("E000", _E, "internal error in ftsc (a bug): the file was not checked"),
         Code("E001", _E, "syntax error"),
         Code("E002", _E, "unknown language version in the `fts` header"),
         Code("I003", _I, "more diagnostics than a file shows: the rest are counted"),

@@ -11,21 +11,28 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import stat
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 __all__ = [
     "JsonFileError",
     "atomic_write_json",
     "atomic_write_text",
+    "input_limit",
     "parse_json_bytes",
     "read_file_bytes",
+    "read_input",
     "read_json",
+    "read_stream",
 ]
 
 Reason = Literal["not_found", "unreadable", "invalid"]
+
+MAX_INPUT_ENV = "FTSC_MAX_INPUT_MB"
+DEFAULT_MAX_INPUT_MB = 512  # a 250k-parameter namespace is about 40 MB
 
 # O_BINARY: on Windows a descriptor opened without it translates "\n" to "\r\n" below Python's io layer.
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -71,9 +78,16 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str 
     error or KeyboardInterrupt) the old file is untouched and the temporary file is removed. An existing
     file keeps its permission bits; a new one gets 0o666 less the umask, like `open(path, "w")`. A
     symbolic link is followed, so the file it points to is replaced and the link kept. Newlines are
-    written as given. A device or FIFO (`-o /dev/null`) is written into, never replaced by a file.
+    written as given. A device or FIFO (`-o /dev/null`) is written into, never replaced by a file. A
+    read-only file (no write permission, or no write bit at all, even for root) is refused with
+    `PermissionError`: replacing it by a rename would otherwise succeed and silently defeat its mode.
     """
-    target = Path(path).resolve()
+    if not os.fspath(path):
+        raise FileNotFoundError(errno.ENOENT, "no file name given", "")
+    try:
+        target = Path(path).resolve()
+    except RuntimeError:  # Python before 3.13 reports a loop of symbolic links this way
+        raise OSError(errno.ELOOP, "a loop of symbolic links", os.fspath(path)) from None
     try:
         status = target.stat()
     except FileNotFoundError:
@@ -81,6 +95,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str 
     else:
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, "it is a folder", str(target))
+        if stat.S_ISREG(status.st_mode) and _read_only(target, status.st_mode):
+            raise PermissionError(errno.EACCES, "the file is read-only", str(target))
         if not stat.S_ISREG(status.st_mode):  # /dev/null, a FIFO: write into it, never replace it
             with target.open("w", encoding=encoding, newline="") as stream:
                 stream.write(text)
@@ -100,6 +116,10 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str 
             temp.unlink()
         raise
     _fsync_directory(target.parent)
+
+
+def _read_only(target: Path, mode: int) -> bool:
+    return not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(target, os.W_OK)
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: object, *, indent: int | None = 2) -> None:
@@ -137,6 +157,54 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def input_limit() -> int:
+    """The most bytes ftsc reads from one input: `FTSC_MAX_INPUT_MB` mebibytes (default 512; a value
+    that is not a positive number counts as unset)."""
+    value = os.environ.get(MAX_INPUT_ENV, "").strip()
+    try:
+        megabytes = float(value) if value else DEFAULT_MAX_INPUT_MB
+    except ValueError:
+        megabytes = DEFAULT_MAX_INPUT_MB
+    if not math.isfinite(megabytes) or megabytes <= 0:
+        megabytes = DEFAULT_MAX_INPUT_MB
+    return int(megabytes * 1024 * 1024)
+
+
+def _too_large(limit: int) -> str:
+    return f"larger than the input limit of {limit / 1024 / 1024:.3g} MiB (raise it with {MAX_INPUT_ENV}=…)"
+
+
+def read_input(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of an input file: a regular file (symbolic links followed) no larger than `input_limit()`.
+
+    A device, FIFO or socket (`/dev/zero`, a named pipe that would block) is refused before it is
+    opened, so reading never hangs or grows without bound. Failures are `OSError`s whose `strerror`
+    says what is wrong, as for any other unreadable file.
+    """
+    limit = input_limit()
+    status = Path(path).stat()
+    if stat.S_ISDIR(status.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", os.fspath(path))
+    if not stat.S_ISREG(status.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (a device, FIFO or socket)", os.fspath(path))
+    if status.st_size > limit:
+        raise OSError(errno.EFBIG, _too_large(limit), os.fspath(path))
+    with Path(path).open("rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:  # it grew after the stat
+        raise OSError(errno.EFBIG, _too_large(limit), os.fspath(path))
+    return data
+
+
+def read_stream(stream: TextIO) -> str:
+    """Standard input, read up to `input_limit()` characters (more is an `OSError`, as for a file)."""
+    limit = input_limit()
+    text = stream.read(limit + 1)
+    if len(text) > limit:
+        raise OSError(errno.EFBIG, _too_large(limit), "<stdin>")
+    return text
+
+
 class _NonStandardConstant(ValueError):
     pass
 
@@ -159,7 +227,7 @@ def read_file_bytes(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a file; every failure is a `JsonFileError` (reason `not_found` or `unreadable`)."""
     where = os.fspath(path)
     try:
-        return Path(where).read_bytes()
+        return read_input(where)
     except FileNotFoundError:
         raise JsonFileError("file not found", where, reason="not_found") from None
     except IsADirectoryError:
@@ -189,6 +257,8 @@ def parse_json_bytes(data: bytes, where: str) -> object:
         raise JsonFileError(f"invalid JSON: {exc} is not a JSON value", where) from None
     except RecursionError:
         raise JsonFileError("invalid JSON: nested too deeply", where) from None
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        raise JsonFileError(f"invalid JSON: a number too long to read ({exc})", where) from None
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:

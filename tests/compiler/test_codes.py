@@ -80,6 +80,15 @@ def test_every_code_has_a_test_here() -> None:
     assert missing == []
 
 
+def test_e000_an_internal_failure_is_an_error_at_the_top_of_the_file() -> None:
+    from ftsc.lsp.documents import internal_error
+
+    diagnostic = internal_error(RecursionError("maximum recursion depth exceeded\nmore"))
+    assert (diagnostic.code, diagnostic.severity, diagnostic.span) == ("E000", Severity.ERROR, Span(0, 0))
+    assert "RecursionError: maximum recursion depth exceeded)" in diagnostic.message
+    assert "report it" in diagnostic.message
+
+
 def test_e001_each_syntax_error_has_its_own_range(namespace: Namespace) -> None:
     text = "phase a {\n  lr = \n  thaw head.*\n}\nphase b {\n  thaw layers.0.** layers.1.**\n}\nphase c { lr = = 2 }\n"
     result = run(text, namespace)

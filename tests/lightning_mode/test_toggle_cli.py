@@ -256,6 +256,60 @@ def test_undecodable_file_is_refused(package: Path, capsys: pytest.CaptureFixtur
     assert snapshot(package) == before
 
 
+def test_a_rot13_coding_cookie_is_refused_not_a_traceback(
+    package: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (package / "rot.py").write_bytes(b"# -*- coding: rot13 -*-\nvzcbeg yvtugavat.clgbepu nf cy\n")
+    before = snapshot(package)
+    status, _, err = toggle(
+        capsys, "--mode", "standalone", "--package-dir", package, "--exclude", "compat.py"
+    )
+    assert status == 1
+    assert f"{package}/rot.py:1:1: error: cannot read this file as Python source" in err
+    assert "rot13" in err and "Traceback" not in err
+    assert snapshot(package) == before
+
+
+def test_a_link_out_of_the_package_is_never_written_through(
+    package: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "elsewhere.py"
+    outside.write_bytes(b"import lightning.pytorch as pl\n")
+    (package / "linked.py").symlink_to(outside)
+    (package / "inner.py").symlink_to(package / "plain.py")  # a link inside the package is fine
+    status, _, err = toggle(
+        capsys, "--mode", "standalone", "--package-dir", package, "--exclude", "compat.py"
+    )
+    assert status == 1
+    assert f"{package}/linked.py:1:1: error: a symbolic link to {outside}, outside the package folder" in err
+    assert "inner.py" not in err
+    assert outside.read_bytes() == b"import lightning.pytorch as pl\n"
+    status, _, _ = toggle(
+        capsys,
+        "--mode",
+        "standalone",
+        "--package-dir",
+        package,
+        "--exclude",
+        "compat.py",
+        "--exclude",
+        "linked.py",
+    )
+    assert status == 0
+    assert outside.read_bytes() == b"import lightning.pytorch as pl\n"
+
+
+def test_a_fifo_in_the_package_is_refused_without_blocking(
+    package: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.mkfifo(package / "pipe.py")
+    status, _, err = toggle(
+        capsys, "--mode", "standalone", "--package-dir", package, "--exclude", "compat.py"
+    )
+    assert status == 2
+    assert "pipe.py: not a regular file" in err
+
+
 @pytest.mark.parametrize(
     ("mode", "absent", "install"),
     [

@@ -80,12 +80,13 @@ def v1_plans(draw: st.DrawFn) -> dict[str, Any]:
     all_names = draw(names)
     count = draw(st.integers(1, 12))  # past 10: "10" sorts before "2" as text
     owner = [draw(st.integers(-1, count - 1)) for _ in all_names]  # -1: never thawed
+    texts = draw(st.lists(st.text(max_size=5), min_size=count, max_size=count, unique=True))
     phases = []
     for index in range(count):
         later = index > 0
         phase: dict[str, Any] = {
             "index": index,
-            "name": draw(st.one_of(st.none(), st.text(max_size=5))),
+            "name": draw(st.one_of(st.none(), st.just(texts[index]))),  # distinct, as compiled plans have
             "params": [name for name, where in zip(all_names, owner, strict=True) if where == index],
             "max_transition_epoch": draw(st.integers(-1, 9)),
             "lr": draw(st.one_of(st.none(), positive)) if later else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,14 @@ class RankPlateau(ToyModel):
         self.log("val_loss", torch.tensor(2.0 if worse else 1.0 - 0.1 * self.current_epoch))
 
 
+class RankOneDies(pl.Callback):
+    """Rank 1 is killed (SIGKILL) at the start of epoch 1, as an out-of-memory kill or a lost node would."""
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.global_rank == 1 and trainer.current_epoch == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
 EARLY = """fts 1
 defaults { restore_best = false early_stopping = { monitor = "val_loss", patience = 1 } }
 phase head { thaw head.* }
@@ -58,8 +67,9 @@ def main(case: str, out: Path) -> None:
     if case == "plan-differs" and os.environ.get("LOCAL_RANK", "0") == "1":
         plan = three_phase_plan(first=2, second=3, extra="restore_best = false")
     replicas = Replicas()
+    dying = [RankOneDies()] if case == "rank-dies" else []
     trainer = pl.Trainer(
-        callbacks=[FinetuningScheduler(plan=plan), replicas],
+        callbacks=[FinetuningScheduler(plan=plan), replicas, *dying],
         accelerator="cpu",
         devices=2,
         strategy=DDPStrategy(process_group_backend="gloo"),
@@ -76,7 +86,7 @@ def main(case: str, out: Path) -> None:
         trainer.fit(model, *loaders(samples=128))
     except FtscRuntimeError as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
-    except RuntimeError as exc:  # torch's own refusal, in the no-rewrap control
+    except RuntimeError as exc:  # torch's own refusal (no-rewrap), or gloo's when a peer dies (rank-dies)
         result["error"] = f"RuntimeError: {exc}"
     else:
         result.update(identical=replicas.identical, depths=replicas.depths, epochs=trainer.current_epoch)

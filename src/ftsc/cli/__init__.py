@@ -1,4 +1,4 @@
-"""The `ftsc` command. Exit status: 0 no errors, 1 errors found, 2 usage or I/O error.
+"""The `ftsc` command. Exit status: 0 no errors, 1 errors found, 2 usage or I/O error, 3 internal error.
 
 Each command is a module of this package with `HELP`, `add_arguments(parser)` and `run(args)`; only
 the command that runs is imported, so `ftsc check` does not pay for the others' imports.
@@ -7,6 +7,7 @@ the command that runs is imported, so `ftsc check` does not pay for the others' 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     chosen = next((argument for argument in arguments if not argument.startswith("-")), None)
     args = build_parser(chosen if chosen in COMMANDS else None).parse_args(arguments)
-    from ftsc.cli.common import EXIT_ERRORS, EXIT_USAGE, UsageError, apply_cache_options
+    from ftsc.cli.common import EXIT_ERRORS, EXIT_INTERNAL, EXIT_USAGE, UsageError, apply_cache_options
     from ftsc.migrations import notes_on_stderr
 
     apply_cache_options(args)
@@ -59,10 +60,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with notes_on_stderr():  # a plan read in an older version: one `ftsc: note:` line
             status: int = importlib.import_module(COMMANDS[args.command][0]).run(args)
+        if not sys.stdout.closed:  # (the language server closes it when its client hangs up)
+            sys.stdout.flush()  # here, so that a full device is reported like any other I/O error
     except UsageError as exc:
         print(f"ftsc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _discard_stdout()
         return EXIT_ERRORS
+    except OSError as exc:  # standard output on a full device, a file that vanished while read, …
+        _discard_stdout()
+        where = f"{exc.filename}: cannot read or write" if exc.filename else "cannot write standard output"
+        print(f"ftsc: error: {where} ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug in ftsc: say so, distinctly from "errors found" and usage errors
+        return _internal_error(exc, EXIT_INTERNAL)
+    return status
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _internal_error(exc: BaseException, status: int) -> int:
+    """One line on standard error (the traceback too with FTSC_TRACEBACK=1) and the internal-error status."""
+    import traceback
+
+    if os.environ.get("FTSC_TRACEBACK"):
+        traceback.print_exception(exc, file=sys.stderr)
+    summary = str(exc).splitlines()[0][:200] if str(exc) else ""
+    print(
+        f"ftsc: internal error: {type(exc).__name__}{': ' + summary if summary else ''} "
+        "(a bug in ftsc: please report it with the command and its input; FTSC_TRACEBACK=1 shows where)",
+        file=sys.stderr,
+    )
     return status

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TextIO
@@ -18,7 +19,7 @@ from ftsc.compiler.namespace import Namespace, NamespaceError
 from ftsc.diagnostics import Severity, SourceText
 from ftsc.warning_lines import warnings_as_lines
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -26,18 +27,23 @@ class UsageError(Exception):
 
 
 def read_source(name: str) -> tuple[str, Path | None]:
-    """The text of a schedule file (`-`: standard input) and its path."""
-    if name == "-":
-        return sys.stdin.read(), None
-    path = Path(name)
+    """The text of a schedule file (`-`: standard input) and its path: a regular file within the input
+    size limit, UTF-8 (a leading BOM is dropped, as the JSON reader does)."""
+    from ftsc.io import read_input, read_stream
+
     try:
-        return path.read_text(encoding="utf-8"), path
+        if name == "-":
+            return read_stream(sys.stdin).removeprefix("\ufeff"), None
+        if not name:
+            raise UsageError("an empty file name was given")
+        path = Path(name)
+        return read_input(path).decode("utf-8-sig"), path
     except FileNotFoundError:
         raise UsageError(f"{name}: no such file") from None
     except UnicodeDecodeError as exc:
         raise UsageError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
-        raise UsageError(f"{name}: cannot read ({exc.strerror})") from None
+        raise UsageError(f"{name}: cannot read ({exc.strerror or exc})") from None
 
 
 def namespace_option(path: Path | None) -> Namespace | None:
@@ -136,12 +142,35 @@ def add_adapter_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_output(output: str | None, inputs: Iterable[str | os.PathLike[str] | None] = ()) -> None:
+    """Refuse an `-o` that names no file or would replace something the command reads (the schedule,
+    the namespace, the plan): exit 2 with that file intact, before any work is written."""
+    if output is None or output == "-":
+        return
+    if not output:
+        raise UsageError("-o: an empty file name; name the file to write, or `-` for standard output")
+    for item in inputs:
+        if item is None or os.fspath(item) in ("", "-"):
+            continue
+        try:
+            same = Path(output).samefile(item)
+        except (OSError, ValueError):  # either does not exist (yet), or a name the OS cannot take
+            same = False
+        if same:
+            raise UsageError(
+                f"{output}: refusing to overwrite `{os.fspath(item)}`, which this command reads; "
+                "choose another output file"
+            )
+
+
 def write_output(output: str | None, text: str, what: str) -> bool:
     """Write a command's result: standard output for None or `-` (returns False), else the file,
-    atomically (returns True); a file that cannot be written is a usage error."""
+    atomically (returns True); a file that cannot be written is a usage error. Callers check the
+    target with `check_output` before doing the work."""
     if output is None or output == "-":
         sys.stdout.write(text)
         return False
+    check_output(output)
     from ftsc.io import atomic_write_text
 
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ftsc.cli.common import (
     EXIT_ERRORS,
@@ -14,12 +15,14 @@ from ftsc.cli.common import (
     add_adapter_option,
     add_color_option,
     add_namespace_option,
+    check_output,
     compile_one,
     failed,
     namespace_option,
     use_color,
 )
 from ftsc.cli.report import render
+from ftsc.compiler.files import used_namespace_path
 from ftsc.compiler.plan import PlanError, dumps, write_plan
 from ftsc.wording import counted
 
@@ -34,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output(args.output, [args.file, args.namespace])
     namespace = namespace_option(args.namespace)
     with adapter_warnings():
         report, result = compile_one(args.file, namespace, adapter_option(args.adapter))
@@ -49,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERRORS
+    path = None if args.file == "-" else Path(args.file)
+    check_output(args.output, [used_namespace_path(result.schedule, path)])
     try:
         if args.output == "-":
             sys.stdout.write(dumps(result.plan))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ftsc.cli.common import EXIT_OK, UsageError, write_output
+from ftsc.cli.common import EXIT_OK, UsageError, check_output, write_output
 from ftsc.compiler.plan import PlanError, read_plan
 from ftsc.wording import counted
 
@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
         from ftsc.fts.exporter import export_fts
     except ImportError as exc:
         raise UsageError(f"export-fts needs PyYAML ({exc}); install it with `pip install pyyaml`") from None
+    check_output(args.output, [args.plan])
     try:
         plan = read_plan(args.plan)
     except PlanError as exc:

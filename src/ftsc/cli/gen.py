@@ -17,6 +17,7 @@ from ftsc.cli.common import (
     EXIT_OK,
     UsageError,
     add_color_option,
+    check_output,
     namespace_option,
     use_color,
     write_output,
@@ -50,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output(args.output, [args.namespace])
     namespace = namespace_option(args.namespace)
     assert namespace is not None
     to_stdout = args.output in (None, "-")

@@ -18,6 +18,7 @@ from ftsc.cli.common import (
     UsageError,
     add_color_option,
     add_namespace_option,
+    check_output,
     namespace_option,
     read_source,
     use_color,
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         from ftsc.fts.importer import import_fts
     except ImportError as exc:  # PyYAML
         raise UsageError(f"import-fts needs PyYAML ({exc}); install it with `pip install pyyaml`") from None
+    check_output(args.output, [args.file, args.namespace])
     text, path = read_source(args.file)
     namespace = namespace_option(args.namespace)
     namespace_path = _relative(args.namespace, args.output) if args.namespace is not None else None

@@ -45,18 +45,30 @@ class NamespaceChoice:
 
 def namespace_for(schedule: ast.Schedule, schedule_path: Path | None) -> NamespaceChoice:
     """The namespace a schedule names with `use namespace`, resolved relative to the schedule file."""
-    uses = [use for use in schedule.namespaces if use.path is not None]
-    if not uses:
+    string = _namespace_string(schedule)
+    if string is None:
         return NamespaceChoice(None, None, [])
-    string = uses[0].path
-    assert string is not None
-    base = schedule_path.parent if schedule_path is not None else Path.cwd()
-    target = base / Path(string.value).expanduser()
+    target = _namespace_target(string, schedule_path)
     try:
         return NamespaceChoice(load_cached(target), string.span, [])
     except NamespaceError as exc:
         message = f"{exc} (`use namespace` paths are relative to the schedule file)"
         return NamespaceChoice(None, string.span, [error("E401", message, string.span)])
+
+
+def used_namespace_path(schedule: ast.Schedule, schedule_path: Path | None) -> Path | None:
+    """The file a schedule's `use namespace` names (relative to the schedule file), if it names one."""
+    string = _namespace_string(schedule)
+    return _namespace_target(string, schedule_path) if string is not None else None
+
+
+def _namespace_string(schedule: ast.Schedule) -> ast.String | None:
+    return next((use.path for use in schedule.namespaces if use.path is not None), None)
+
+
+def _namespace_target(string: ast.String, schedule_path: Path | None) -> Path:
+    base = schedule_path.parent if schedule_path is not None else Path.cwd()
+    return base / Path(string.value).expanduser()
 
 
 def compile_file(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from ftsc.compiler.schema import validate_plan_data
+from ftsc.compiler.schema import plan_invariant_problems, validate_plan_data
 from ftsc.io import JsonFileError, atomic_write_text, read_json
 from ftsc.migrations import MigrationError, upgrade, warn_upgraded
 
@@ -48,6 +48,9 @@ def read_plan(path: str | os.PathLike[str]) -> Plan:
     if steps:
         warn_upgraded(where, steps)
     problems = validate_plan_data(plan)
+    if problems and problems == plan_invariant_problems(plan):
+        listed = "; ".join(problems[:3])
+        raise PlanError(f"{where}: an inconsistent plan: {listed}; compile the schedule again [E603]")
     if problems:
         raise PlanError(f"{where}: not a valid plan: " + "; ".join(problems[:3]))
     return plan

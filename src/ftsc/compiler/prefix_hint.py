@@ -145,8 +145,12 @@ def _prepend(seq: syntax.Seq, segments: list[str]) -> syntax.Seq:
 
 
 def _drop(seq: syntax.Seq, count: int) -> syntax.Seq | None:
+    """`seq` without its first `count` segments; None when no written segment would be left (`head.**`
+    less `head.` is `**`, which matches every name and says nothing)."""
     rest = seq.nodes[2 * count :]
-    return syntax.Seq(rest, seq.span) if rest else None
+    if not any(isinstance(node, syntax.Lit) for node in rest):
+        return None
+    return syntax.Seq(rest, seq.span)
 
 
 def _matches(seq: syntax.Seq, index: SegmentIndex) -> bool:

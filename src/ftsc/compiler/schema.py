@@ -23,6 +23,7 @@ __all__ = [
     "dotted_names_ok",
     "format_path",
     "load_schema",
+    "plan_invariant_problems",
     "validate_namespace_data",
     "validate_plan_data",
 ]
@@ -80,7 +81,43 @@ def validate_plan_data(data: object) -> list[str]:
     The parameter-name lists (`phases[].params`, `frozen`) are what make a plan large; they are
     checked here in bulk and left out of what jsonschema sees, unless something in them is wrong.
     """
-    return _validate("plan", _without_good_name_lists(data))
+    return _validate("plan", _without_good_name_lists(data)) or plan_invariant_problems(data)
+
+
+def plan_invariant_problems(plan: object) -> list[str]:
+    """What a plan that fits the schema may still get wrong, which a schema cannot say: each phase's
+    `index` is its position (the runtime's depth), phase names are distinct, and every parameter is
+    thawed by at most one phase and never also listed as frozen."""
+    if type(plan) is not dict or type(plan.get("phases")) is not list:
+        return []
+    problems: list[str] = []
+    names: dict[object, int] = {}
+    owners: dict[str, int] = {}
+    for position, phase in enumerate(plan["phases"]):
+        if type(phase) is not dict:
+            continue
+        if phase.get("index") != position:
+            problems.append(f"phases[{position}].index is {phase.get('index')}, not its position {position}")
+        name = phase.get("name")
+        if name is not None and name in names:
+            problems.append(f"phases {names[name]} and {position} are both named `{name}`")
+        names.setdefault(name, position)
+        for param in phase.get("params") or ():
+            first = owners.setdefault(param, position)
+            if first != position:
+                problems.append(f"`{param}` is thawed by phases {first} and {position}")
+        if len(problems) > _MAX_INVARIANT_PROBLEMS:
+            return problems
+    frozen = plan.get("frozen")
+    for param in frozen if type(frozen) is list else ():
+        if param in owners:
+            problems.append(f"`{param}` is listed as frozen and thawed by phase {owners[param]}")
+            if len(problems) > _MAX_INVARIANT_PROBLEMS:
+                break
+    return problems
+
+
+_MAX_INVARIANT_PROBLEMS = 10
 
 
 def _without_good_name_lists(plan: object) -> object:

@@ -244,7 +244,14 @@ class SelectorResolver:
                 raw[let.name] = seq
         resolved: dict[str, syntax.Seq | None] = {}
         for name in raw:
-            binding = self._resolve_let(name, raw, (), resolved)
+            try:
+                binding = self._resolve_let(name, raw, (), resolved)
+            except RecursionError:  # `let`s that refer to `let`s hundreds deep
+                message = (
+                    f"`{name}` is defined through more `let`s in a row than ftsc follows; shorten the chain"
+                )
+                self.diagnostics.append(error("E103", message, self.let_spans[name]))
+                break
             if binding is not None:
                 self.bindings[name] = binding
 

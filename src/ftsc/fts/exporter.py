@@ -13,6 +13,7 @@ the FTS callbacks; a comment block at the top of the file says what to pass.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,8 +131,9 @@ def _body(schedule: dict[int, dict[str, Any]], phases: list[dict[str, Any]]) -> 
 
     chunks = []
     for phase in phases:
-        text = yaml.safe_dump(
+        text = yaml.dump(
             {phase["index"]: schedule[phase["index"]]},
+            Dumper=_dumper(),
             sort_keys=False,
             default_flow_style=False,
             allow_unicode=True,
@@ -143,6 +145,27 @@ def _body(schedule: dict[int, dict[str, Any]], phases: list[dict[str, Any]]) -> 
             label += f" (line {phase['line']})"
         chunks.append(f"{first}  # {_one_line(label)}\n{rest}")
     return "".join(chunks)
+
+
+_YAML_LINE_BREAKS = ("\x85", "\u2028", "\u2029")  # line breaks to YAML 1.1 beyond \r and \n
+
+
+@functools.cache
+def _dumper() -> type:
+    """PyYAML's safe dumper, writing a string that holds a YAML line break double-quoted, where the break
+    is escaped (`\\N`, `\\L`, `\\P`): plain or single-quoted, a reader folds it into a space, and the name
+    would no longer match its parameter."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = '"' if any(mark in value for mark in _YAML_LINE_BREAKS) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, represent_str)
+    return Dumper
 
 
 def _header(plan: Plan, result: ExportResult, plan_path: str | None, schedule_path: str | None) -> str:

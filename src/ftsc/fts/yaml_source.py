@@ -11,6 +11,7 @@ the first occurrence as related information, and the later value wins, as with a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -69,6 +70,7 @@ class _Builder:
         self.loader = loader
         self.diagnostics: list[Diagnostic] = []
         self._path: set[int] = set()
+        self.at: Span = Span(0, 0)  # the scalar being constructed, for a ValueError PyYAML lets escape
         self._built: set[int] = set()
         self._copied = 0  # nodes built again through an alias
 
@@ -76,6 +78,8 @@ class _Builder:
         span = Span(node.start_mark.index, node.end_mark.index)
         if id(node) in self._path:
             raise _Unsupported("an alias that refers to itself (a recursive structure)", span)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in self.loader.yaml_constructors:
+            raise _Refused(f"could not determine a constructor for the tag {node.tag!r}", span)
         if id(node) in self._built:
             self._copied += 1
             if self._copied > MAX_ALIAS_EXPANSION:
@@ -88,6 +92,7 @@ class _Builder:
         else:
             self._built.add(id(node))
         if isinstance(node, yaml.ScalarNode):
+            self.at = span
             value = self.loader.construct_object(node, deep=True)
             return YScalar(value, span, node.style is None)
         self._path.add(id(node))
@@ -141,30 +146,81 @@ class _Unsupported(Exception):
         self.span = span
 
 
+class _Refused(_Unsupported):
+    """What FTS's safe loader refuses too (a `!!python/…` tag on a mapping): E510, like a syntax error."""
+
+
 def load_yaml(text: str) -> YamlLoad:
-    """The YAML tree of `text` with spans; a syntax error is E510, a structure we do not follow E511."""
-    loader = yaml.SafeLoader(text)
+    """The YAML tree of `text` with spans; a syntax error is E510, a structure we do not follow E511.
+
+    What PyYAML cannot read without crashing is E510 too: a control character, nesting deeper than its
+    recursive composer follows, an integer of more digits than Python converts, an impossible date.
+    """
+    too_deep = _flow_too_deep(text)
+    if too_deep is not None:
+        message = f"not valid YAML here: nested more than {MAX_FLOW_NESTING} levels deep"
+        return YamlLoad(None, [error("E510", message, Span(too_deep, too_deep + 1))])
     try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            at = mark.index if mark is not None else 0
-            problem = exc.problem or exc.context or "invalid YAML"
-            return YamlLoad(None, [error("E510", f"not valid YAML: {problem}", Span(at, at + 1))])
-        except yaml.YAMLError as exc:  # a reader error (e.g. a control character) has no mark
-            return YamlLoad(None, [error("E510", f"not valid YAML: {exc}", Span(0, 0))])
-        if node is None:
-            return YamlLoad(None, [])
-        builder = _Builder(loader)
-        try:
-            root = builder.build(node)
-        except _Unsupported as exc:
-            return YamlLoad(None, [*builder.diagnostics, error("E511", exc.message, exc.span)])
-        except yaml.YAMLError as exc:  # a scalar the constructor refuses (e.g. a bad timestamp)
-            mark = getattr(exc, "problem_mark", None)
-            at = mark.index if mark is not None else 0
-            return YamlLoad(None, [error("E510", f"not valid YAML: {exc}", Span(at, at + 1))])
-        return YamlLoad(root, builder.diagnostics)
+        loader = yaml.SafeLoader(text)  # the reader checks the characters here
+    except yaml.YAMLError as exc:
+        at = getattr(exc, "position", 0)  # a ReaderError: the offset of the character
+        return YamlLoad(None, [error("E510", f"not valid YAML: {_first_line(exc)}", Span(at, at + 1))])
+    try:
+        return _load(loader)
+    except RecursionError:
+        message = "not valid YAML here: nested too deeply (lists or mappings hundreds of levels deep)"
+        return YamlLoad(None, [error("E510", message, Span(0, 0))])
     finally:
         loader.dispose()
+
+
+MAX_FLOW_NESTING = 200  # `[` / `{` inside each other; PyYAML's composer recurses about 3 frames a level
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """The offset of the bracket that opens flow nesting level MAX_FLOW_NESTING + 1, if one does: refused
+    before PyYAML scans thousands of levels only to overflow the stack."""
+    depth = 0
+    for bracket in _FLOW_BRACKETS.finditer(text):
+        if bracket.group() in "[{":
+            depth += 1
+            if depth > MAX_FLOW_NESTING:
+                return bracket.start()
+        else:
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _load(loader: yaml.SafeLoader) -> YamlLoad:
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = mark.index if mark is not None else 0
+        problem = exc.problem or exc.context or "invalid YAML"
+        return YamlLoad(None, [error("E510", f"not valid YAML: {problem}", Span(at, at + 1))])
+    except yaml.YAMLError as exc:  # a reader error (e.g. a control character) has no mark
+        return YamlLoad(None, [error("E510", f"not valid YAML: {exc}", Span(0, 0))])
+    if node is None:
+        return YamlLoad(None, [])
+    builder = _Builder(loader)
+    try:
+        root = builder.build(node)
+    except _Refused as exc:
+        refused = error("E510", f"not valid YAML: {exc.message}", exc.span)
+        return YamlLoad(None, [*builder.diagnostics, refused])
+    except _Unsupported as exc:
+        return YamlLoad(None, [*builder.diagnostics, error("E511", exc.message, exc.span)])
+    except yaml.YAMLError as exc:  # a scalar the constructor refuses (e.g. an unknown tag)
+        mark = getattr(exc, "problem_mark", None)
+        at = mark.index if mark is not None else 0
+        return YamlLoad(None, [error("E510", f"not valid YAML: {exc}", Span(at, at + 1))])
+    except ValueError as exc:  # a date that does not exist, an integer of thousands of digits
+        message = f"not valid YAML: a value PyYAML cannot read ({_first_line(exc)})"
+        return YamlLoad(None, [error("E510", message, builder.at)])
+    return YamlLoad(root, builder.diagnostics)

@@ -5,6 +5,7 @@ Tokens the parser invented while recovering have an empty value; they become `No
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -197,7 +198,10 @@ def _number(token: Token | None) -> ast.Number | None:
         return None
     text = token.value
     is_int = text.lstrip("+-").isdigit()
-    value: float | int = int(text) if is_int else float(text)
+    try:
+        value: float | int = int(text) if is_int else float(text)
+    except ValueError:  # more digits than Python converts (4,300): beyond any range a value may take
+        value = math.inf
     return ast.Number(value, text, _token_span(token))
 
 

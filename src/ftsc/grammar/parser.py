@@ -69,11 +69,40 @@ def lark_parser() -> Lark:
 
 
 def parse(text: str) -> ParseResult:
-    """Parse `text`; always returns a schedule (possibly partial) and the syntax errors found."""
+    """Parse `text`; always returns a schedule (possibly partial) and the syntax errors found. A leading
+    byte-order mark reads as a space (offsets stay those of `text`)."""
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
+    too_deep = _too_deep(text)
+    if too_deep is not None:  # refused before lark, whose recovery copies a stack that deep at every error
+        return ParseResult(ast.Schedule((), len(text)), (too_deep,))
     driver = _Driver(text)
-    tree = driver.run()
-    schedule = build_schedule(tree, text) if tree is not None else ast.Schedule((), len(text))
+    try:
+        tree = driver.run()
+        schedule = build_schedule(tree, text) if tree is not None else ast.Schedule((), len(text))
+    except RecursionError:  # what the bracket count cannot see: lark and the tree builder recurse
+        message = "nested too deeply for ftsc to read"
+        return ParseResult(ast.Schedule((), len(text)), (error("E001", message, Span(0, 0)),))
     return ParseResult(schedule, tuple(driver.diagnostics) + driver.unreported())
+
+
+MAX_NESTING = 100  # brackets inside brackets; deeper is refused where it starts
+_BRACKETS = re.compile(r"[()\[\]{}]")
+
+
+def _too_deep(text: str) -> Diagnostic | None:
+    """E001 at the bracket that opens nesting level MAX_NESTING + 1, if one does (brackets in strings and
+    comments count too: a schedule never comes near the limit)."""
+    depth = 0
+    for bracket in _BRACKETS.finditer(text):
+        if bracket.group() in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                message = f"nested too deeply: ftsc reads brackets at most {MAX_NESTING} levels deep"
+                return error("E001", message, Span(bracket.start(), bracket.end()))
+        else:
+            depth = max(depth - 1, 0)
+    return None
 
 
 class _Driver:

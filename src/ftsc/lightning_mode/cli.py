@@ -3,7 +3,7 @@
     ftsc-lightning-mode --mode unified|standalone [--package-dir DIR] [--exclude GLOB]... [--dry-run]
 
 Exit status: 0 done (or nothing to do), 1 some import cannot be converted (nothing is written), 2 usage
-error, target package not installed, or a file that cannot be read or written.
+error, target package not installed, or a file that cannot be read or written; 3 an internal error (a bug).
 
 Every file is read and converted in memory first; files are written (atomically, each on its own) only
 when no import anywhere was refused. What an import may look like is `ftsc.lightning_mode.rewrite`'s
@@ -23,8 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ftsc.io import atomic_write_text
-from ftsc.lightning_mode.rewrite import MODES, Mode, Rewrite, rewrite_bytes
+from ftsc.io import atomic_write_text, read_input
+from ftsc.lightning_mode.rewrite import MODES, Mode, Refusal, Rewrite, rewrite_bytes
 
 __all__ = [
     "DEFAULT_EXCLUDES",
@@ -141,10 +141,27 @@ def plan_toggle(package_dir: Path, mode: Mode, excludes: Iterable[str] = DEFAULT
     """Read and convert every file in memory; writes nothing. Raises OSError for a file it cannot read."""
     paths, excluded = find_sources(package_dir, excludes)
     result = ToggleResult(package_dir, mode, excluded=excluded)
+    inside = package_dir.resolve()
     for path in paths:
-        rewrite, encoding = rewrite_bytes(path.read_bytes(), mode)
-        result.files.append(FileResult(path, path.relative_to(package_dir).as_posix(), rewrite, encoding))
+        relative = path.relative_to(package_dir).as_posix()
+        outside = _outside(path, inside)
+        if outside is not None:
+            text = f"a symbolic link to {outside}, outside the package folder: never written through"
+            rewrite = Rewrite("", "", (), (Refusal(1, 1, text),))
+            result.files.append(FileResult(path, relative, rewrite, ""))
+            continue
+        rewrite, encoding = rewrite_bytes(read_input(path), mode)
+        result.files.append(FileResult(path, relative, rewrite, encoding))
     return result
+
+
+def _outside(path: Path, package_dir: Path) -> str | None:
+    """Where a file really is when that is outside the (resolved) package folder, else None."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link or a loop: read_input reports it
+        return None
+    return None if real.is_relative_to(package_dir) else str(real)
 
 
 def apply_toggle(result: ToggleResult) -> list[Path]:
@@ -201,6 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return _toggle(args)
+    except Exception as exc:  # a bug: say so with its own status (3), never a traceback
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {exc} (a bug: please report it)", file=sys.stderr
+        )
+        return 3
+
+
+def _toggle(args: argparse.Namespace) -> int:
     mode: Mode = args.mode
 
     missing = missing_packages(mode)

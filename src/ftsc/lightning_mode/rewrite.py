@@ -162,7 +162,7 @@ def rewrite_bytes(data: bytes, mode: Mode) -> tuple[Rewrite, str]:
     """
     try:
         text, encoding = decode_source(data)
-    except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
+    except (SyntaxError, UnicodeDecodeError, ValueError, LookupError) as exc:  # LookupError: `rot13`
         text = data.decode("utf-8", errors="replace")
         return Rewrite(text, text, (), (Refusal(1, 1, f"cannot read this file as Python source: {exc}"),)), ""
     return rewrite_source(text, mode), encoding

@@ -55,3 +55,14 @@ def analyze(
         diagnostics = [d for d in diagnostics if d.code != "I404"]
         diagnostics.insert(0, error("E401", association.problem, start))
     return result, diagnostics, association.notes
+
+
+def internal_error(exc: BaseException) -> Diagnostic:
+    """E000 at the top of a document whose compile failed inside ftsc: checking stopped, not a clean file."""
+    summary = (str(exc).splitlines() or [""])[0][:200]
+    return error(
+        "E000",
+        f"internal error in ftsc while checking this file ({type(exc).__name__}"
+        f"{': ' + summary if summary else ''}); the server log has the details: please report it",
+        Span(0, 0),
+    )

@@ -16,6 +16,7 @@ from typing import Any
 
 from ftsc.compiler.files import load_cached
 from ftsc.compiler.namespace import Namespace, NamespaceError
+from ftsc.io import read_input
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -82,7 +83,7 @@ def _read_project(pyproject: Path) -> ProjectConfig | None:
     if tomllib is None:
         return None
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_input(pyproject).decode("utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return ProjectConfig(root, problem=f"{pyproject}: cannot read ({exc})")
     tool = data.get("tool")

@@ -1,8 +1,10 @@
 """The pygls language server: push and pull diagnostics for `.fts` documents.
 
-Compiles run one at a time on a worker thread (the event loop keeps answering meanwhile); didChange is
-debounced; a result computed for a version that is no longer current is dropped, never published.
-Every handler is guarded: an exception becomes a `window/logMessage` error and a neutral result.
+Compiles run off the event loop, each on its own thread, and a compile of a newer version of a document
+supersedes the one running (`compiling.py`); didChange is debounced; a result computed for a version that
+is no longer current is dropped, never published. Every handler is guarded: an exception becomes a
+`window/logMessage` error and a neutral result; a compile that fails inside ftsc also becomes an error
+diagnostic on the document, so the editor shows that checking stopped rather than a clean file.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import os
 import traceback
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,9 +29,11 @@ from pygls.uris import to_fs_path
 from ftsc import __version__
 from ftsc.compiler.namespace import Namespace
 from ftsc.diagnostics import SourceText
+from ftsc.io import MAX_INPUT_ENV
 from ftsc.lsp import watching
+from ftsc.lsp.compiling import CompileRunner, Superseded
 from ftsc.lsp.convert import encoding_of, to_lsp
-from ftsc.lsp.documents import Analysis, DocumentState, analyze
+from ftsc.lsp.documents import Analysis, DocumentState, analyze, internal_error
 from ftsc.lsp.memory import settle
 from ftsc.lsp.namespaces import setting_from
 from ftsc.lsp.sync import SyncProtocol
@@ -48,7 +53,8 @@ class FtscLanguageServer(LanguageServer):
         self.documents: dict[str, DocumentState] = {}
         self.namespace_setting: str | None = None
         self.debounce_s = DEFAULT_DEBOUNCE_MS / 1000
-        self.compiler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftsc-compile")
+        self.compiler = CompileRunner()
+        self.settler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ftsc-settle")
         self._result_ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self.watch = FileWatch()  # the namespace and pyproject files each open document was compiled against
@@ -86,18 +92,26 @@ class FtscLanguageServer(LanguageServer):
         encoding = encoding_of(self.encoding)
         setting = self.namespace_setting
 
+        source = SourceText(text, str(path) if path is not None else None)
+
         def work() -> tuple[Analysis, list[str], dict[Path, Stamp]]:
             result, diagnostics, notes = analyze(text, path, setting, root)
-            source = SourceText(text, str(path) if path is not None else None)
             items = to_lsp(diagnostics, source, uri, encoding)
             files = watched_files(result.schedule, path, setting, root)
             return Analysis(version, source, diagnostics, result, "", items), notes, files
 
-        loop = asyncio.get_running_loop()
-        analysis, notes, files = await loop.run_in_executor(self.compiler, work)
+        try:
+            analysis, notes, files = await self.compiler.run(uri, (version, generation, text), work)
+        except Superseded:
+            return None
+        except Exception as exc:  # a bug in ftsc: a log line with the traceback, and the document says so
+            self.log_exception(f"checking {uri}", exc)
+            diagnostics = [internal_error(exc)]
+            items = to_lsp(diagnostics, source, uri, encoding)
+            analysis, notes, files = Analysis(version, source, diagnostics, None, "", items), [], {}
         if analysis.result is not None:  # a new namespace: keep full GC passes off its objects, once the
             # diagnostics are out (call_soon runs after the caller's publish, in the same loop step)
-            loop.call_soon(self._settle_later, analysis.result.schedule_namespace)
+            asyncio.get_running_loop().call_soon(self._settle_later, analysis.result.schedule_namespace)
         for note in notes:
             self.log(f"ftsc: {note}", types.MessageType.Warning)
         current = self.documents.get(uri)
@@ -110,7 +124,7 @@ class FtscLanguageServer(LanguageServer):
 
     def _settle_later(self, namespace: Namespace | None) -> None:
         with contextlib.suppress(RuntimeError):  # the server is shutting down: nothing to keep fast
-            self.compiler.submit(settle, namespace)
+            self.settler.submit(settle, namespace)
 
     async def publish(self, uri: str, version: int | None, delay: float = 0.0) -> None:
         """Compile and push diagnostics, unless the document moves past `version` first."""
@@ -220,6 +234,10 @@ def build_server() -> FtscLanguageServer:
             value, present = setting_from(options)
             if present:
                 ls.namespace_setting = value
+            nested = options.get("ftsc")
+            limit = (nested if isinstance(nested, dict) else options).get("maxInputMB")
+            if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
+                os.environ[MAX_INPUT_ENV] = str(limit)  # what ftsc.io reads, for every file the server reads
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @guarded(server, "didOpen", _none)
@@ -251,6 +269,7 @@ def build_server() -> FtscLanguageServer:
         state = ls.documents.pop(uri, None)
         if state is not None and isinstance(state.pending, asyncio.Task):
             state.pending.cancel()
+        ls.compiler.cancel(uri)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

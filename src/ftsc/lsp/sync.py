@@ -5,6 +5,10 @@ pygls 2.1 cuts a document into lines with `str.splitlines`, which also breaks at
 the last line to one before that end. Either puts an edit in the wrong place, and from then on the server's
 copy of the text differs from the editor's. `SyncProtocol` applies each change itself and hands pygls the
 resulting text whole.
+
+It also answers requests whose params do not deserialize (a negative position, `tabSize: -1`, a string
+where a number belongs): pygls raises from inside `json.loads`, logs, and never replies, so the client
+would wait forever. The reply here is the JSON-RPC `InvalidParams` error for that request's id.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from ftsc.diagnostics import PositionEncoding, units
@@ -53,8 +58,30 @@ def apply_change(text: str, change: types.TextDocumentContentChangeEvent, encodi
     return text[:start] + change.text + text[end:]
 
 
+class _Answered:
+    """A request already answered with an error while it was read: nothing left to handle."""
+
+    jsonrpc = None
+
+
 class SyncProtocol(LanguageServerProtocol):
-    """pygls's protocol with `textDocument/didChange` applied by `apply_change`."""
+    """pygls's protocol with `textDocument/didChange` applied by `apply_change`, and an `InvalidParams`
+    answer to a request that cannot be deserialized."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "method" not in data or "id" not in data:
+                raise  # a notification or a response: there is no one to answer
+            method = data.get("method")
+            error = JsonRpcInvalidParams(f"invalid params for {method}: {_cause(exc)}")
+            self._send_response(data["id"], error=error.to_response_error())
+            return _Answered()
+
+    def handle_message(self, message: Any) -> None:
+        if not isinstance(message, _Answered):
+            super().handle_message(message)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(
@@ -69,3 +96,11 @@ class SyncProtocol(LanguageServerProtocol):
         self.workspace.update_text_document(params.text_document, whole)
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield handler, (params,), None
+
+
+def _cause(exc: BaseException) -> str:
+    """The first line of what cattrs said was wrong (its message names the class and the field)."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    causes = [cause, *getattr(cause, "exceptions", ())]
+    text = "; ".join(str(item).splitlines()[0] for item in causes[:3] if str(item))
+    return text[:300] or type(cause).__name__

@@ -78,12 +78,20 @@ def watched_files(
     schedule: ast.Schedule, document: Path | None, setting: str | None, workspace_root: Path | None
 ) -> dict[Path, Stamp]:
     """`depended_on`, resolved (as events name them) and stamped; called on the compile thread."""
-    return {path.resolve(): stamp(path) for path in depended_on(schedule, document, setting, workspace_root)}
+    return {_resolved(path): stamp(path) for path in depended_on(schedule, document, setting, workspace_root)}
+
+
+def _resolved(path: Path) -> Path:
+    """The path with links followed; as it is (made absolute) where they loop or cannot be followed."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # Python before 3.13 reports a loop of links as RuntimeError
+        return path.absolute()
 
 
 def _path_of(uri: str) -> Path | None:
     path = to_fs_path(uri) if uri.startswith("file:") else None
-    return Path(path).resolve() if path else None
+    return _resolved(Path(path)) if path else None
 
 
 class FileWatch:

@@ -78,12 +78,20 @@ def plan_0_to_1(plan: Mapping[str, Any]) -> dict[str, Any]:
     return _ordered(upgraded, _PLAN_KEYS)
 
 
+def _index_key(key: object) -> bool:
+    """A decimal phase index without leading zeros, of at most 18 digits (no plan has more phases, and
+    `int()` gives up past 4,300 digits)."""
+    return (
+        isinstance(key, str) and key.isdecimal() and key.isascii() and len(key) <= 18 and str(int(key)) == key
+    )
+
+
 def _phase_list(phases: object) -> list[dict[str, Any]]:
     """The phase object keyed "0".."N-1" as a list in index order, each phase with its `index`."""
     if not isinstance(phases, Mapping):
         raise _layout(f'phases: expected an object keyed "0", "1", … in a version 0 plan, got {show(phases)}')
     for key in phases:
-        if not (isinstance(key, str) and key.isdecimal() and key.isascii() and str(int(key)) == key):
+        if not _index_key(key):
             raise _layout(f'phases: key {show(key)} is not a phase index ("0", "1", …)')
     keys = sorted(phases, key=int)
     if [int(key) for key in keys] != list(range(len(keys))):

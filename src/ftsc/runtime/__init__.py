@@ -8,6 +8,7 @@ from ftsc.runtime.callback import FinetuningScheduler, Transition
 from ftsc.runtime.checkpoint import FTSCheckpoint
 from ftsc.runtime.early_stopping import FTSEarlyStopping
 from ftsc.runtime.errors import (
+    CheckpointFileError,
     FtscRuntimeError,
     NamespaceMismatchError,
     PlanMismatchError,
@@ -17,6 +18,7 @@ from ftsc.runtime.errors import (
 from ftsc.runtime.state import Stateful
 
 __all__ = [
+    "CheckpointFileError",
     "FTSCheckpoint",
     "FTSEarlyStopping",
     "FinetuningScheduler",

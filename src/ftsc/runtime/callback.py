@@ -35,6 +35,7 @@ from ftsc.compiler.plan import plan_fingerprint
 from ftsc.migrations import upgrade
 from ftsc.runtime import distributed, prefix, transitions
 from ftsc.runtime.checkpoint import FTSCheckpoint
+from ftsc.runtime.checkpoint_file import check_before_loading
 from ftsc.runtime.early_stopping import FTSEarlyStopping
 from ftsc.runtime.errors import NamespaceMismatchError, PlanMismatchError, RuntimeConfigError
 from ftsc.runtime.names import canonical_parameters, mismatch_report
@@ -154,6 +155,7 @@ class FinetuningScheduler(Callback):
         if stage != "fit":
             return
         self._trainer = trainer
+        check_before_loading(trainer.strategy)  # a damaged checkpoint is refused before anything loads
         if self.plan is None:
             self._set_plan(self._load_or_compile(pl_module))
         self.adapter = self._make_adapter(trainer)

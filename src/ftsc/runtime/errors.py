@@ -20,5 +20,9 @@ class PlanMismatchError(FtscRuntimeError):
     """A checkpoint was written by a run of another plan (or ranks disagree on the plan)."""
 
 
+class CheckpointFileError(FtscRuntimeError):
+    """The checkpoint to resume from is damaged (cut short, CRC mismatch): refused before anything loads."""
+
+
 class RuntimeConfigError(FtscRuntimeError):
     """The trainer, callbacks or optimizer are set up in a way the plan cannot run with."""

@@ -44,6 +44,9 @@ class SegmentIndex(Protocol):
 
     def segment_set(self, prefix: str) -> frozenset[str]: ...
 
+    @property
+    def trie(self) -> TrieNode: ...
+
 
 class PatternTooComplex(Exception):
     def __init__(self, message: str, span: Span) -> None:
