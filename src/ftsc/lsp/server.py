@@ -150,8 +150,8 @@ class FtscLanguageServer(LanguageServer):
         state = self.documents.get(uri)
         if state is not None and self.is_open(uri):
             state.generation += 1
-            state.last = None
             if self.stream is Stream.PULL:
+                state.last = None  # the next pull compiles again
                 self.refresh_soon()
             else:
                 self.schedule(uri, state.version)
