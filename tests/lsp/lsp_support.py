@@ -16,6 +16,8 @@ NAMESPACE = Path(__file__).resolve().parents[2] / "examples" / "namespaces" / "b
 
 SERVER = [sys.executable, "-m", "ftsc", "lsp"]
 
+# Both profiles are served by push (VS Code 1.65 does not pull; Neovim 0.11 pulls without refresh support);
+# test_lsp_streams.py adds the pulling client vscode-languageclient 11 is.
 CLIENTS = {"vscode": "visual-studio-code", "neovim": "neovim@v0.11.0"}
 EXPECTED_ENCODING = {"vscode": "utf-16", "neovim": "utf-8"}
 

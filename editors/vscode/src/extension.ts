@@ -18,7 +18,7 @@ import {
   sameLaunch,
   serverInfoProblem,
 } from "./launch";
-import { SharedCollection } from "./shared-collection";
+import { SettingTracedChannel } from "./trace";
 
 const PYTHON_EXTENSION = "ms-python.python";
 
@@ -35,13 +35,18 @@ let controller: ServerController | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel("ftsc", { log: true });
-  const server = new ServerController(log);
+  const tracer = new SettingTracedChannel(log);
+  const server = new ServerController(log, tracer);
   controller = server;
   context.subscriptions.push(
     log,
+    tracer,
     server,
     vscode.commands.registerCommand("ftsc.restartServer", () => server.restart("the restart command")),
     vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration("ftsc.trace.server")) {
+        tracer.update();
+      }
       if (LAUNCH_SETTINGS.some((setting) => event.affectsConfiguration(setting))) {
         void server.restartIfChanged("the settings changed");
       } else if (event.affectsConfiguration("ftsc.namespace")) {
@@ -70,7 +75,10 @@ class ServerController implements vscode.Disposable {
   private launch: Launch | undefined;
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly tracer: vscode.LogOutputChannel,
+  ) {}
 
   start(): Promise<void> {
     return this.enqueue(() => this.startNow());
@@ -148,7 +156,7 @@ class ServerController implements vscode.Disposable {
     if (found.kind === "ok") {
       this.log.info(`Found ftsc ${found.version}.`);
     }
-    const problem = problemOf(found, launch);
+    const problem = problemOf(found, launch, vscode.env.remoteName);
     if (problem !== undefined) {
       this.report(problem);
       return;
@@ -189,9 +197,8 @@ class ServerController implements vscode.Disposable {
         { scheme: "untitled", language: "fts" },
       ],
       initializationOptions: serverSettings(),
-      diagnosticCollectionProvider: new SharedCollection((name) => vscode.languages.createDiagnosticCollection(name)),
       outputChannel: this.log,
-      traceOutputChannel: this.log,
+      traceOutputChannel: this.tracer,
     };
   }
 
@@ -200,7 +207,9 @@ class ServerController implements vscode.Disposable {
     this.log.error(text);
     void vscode.window.showErrorMessage(text, "Open Settings", "Show Log").then((choice) => {
       if (choice === "Open Settings") {
-        void vscode.commands.executeCommand("workbench.action.openSettings", "ftsc.");
+        // a remote window takes ftsc.interpreter and ftsc.server.command from the Remote settings only
+        const settings = vscode.env.remoteName ? "workbench.action.openRemoteSettings" : "workbench.action.openSettings";
+        void vscode.commands.executeCommand(settings, "ftsc.");
       } else if (choice === "Show Log") {
         this.log.show();
       }

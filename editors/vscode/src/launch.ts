@@ -167,8 +167,30 @@ export interface Problem {
   fix: string;
 }
 
-/** What went wrong and how to fix it, for a probe that did not find a usable ftsc; undefined if it did. */
-export function problemOf(found: Probe, launch: Launch): Problem | undefined {
+/**
+ * What went wrong and how to fix it, for a probe that did not find a usable ftsc; undefined if it did.
+ * `remote` is the window's remote name (`vscode.env.remoteName`: ssh-remote, wsl, dev-container, a
+ * code-server host), where the machine settings come from the Remote settings only.
+ */
+export function problemOf(found: Probe, launch: Launch, remote?: string): Problem | undefined {
+  const problem = localProblemOf(found, launch);
+  const fellBack = launch.source === "PATH" || launch.source === "Python extension";
+  if (problem === undefined || remote === undefined || !fellBack) {
+    return problem;
+  }
+  return { ...problem, fix: `${problem.fix} ${remoteSettingsHint(remote)}` };
+}
+
+/** In a remote window, `ftsc.interpreter` and `ftsc.server.command` (machine-overridable) set in the User
+ * settings are ignored: the extension then falls back to the Python extension or PATH. */
+export function remoteSettingsHint(remote: string): string {
+  return (
+    `This window is remote (${remote}): set ftsc.interpreter or ftsc.server.command in the Remote settings ` +
+    `(Preferences: Open Remote Settings), since User settings do not apply to them there.`
+  );
+}
+
+function localProblemOf(found: Probe, launch: Launch): Problem | undefined {
   const what = `${commandLine(launch.server)} (from ${launch.source})`;
   const install = commandLine(
     launch.python

@@ -39,14 +39,14 @@ def analyze(
     text: str,
     path: Path | None,
     setting: str | None,
-    workspace_root: Path | None,
+    setting_base: Path,
 ) -> tuple[CompileResult, list[Diagnostic], list[str]]:
     """Compile `text` with the namespace the association order gives; returns the result and the
     diagnostics to show (the result's, plus a configured namespace that could not be loaded)."""
     parsed = parse(text)
     schedule = parsed.schedule
     own_namespace = any(use.path is not None for use in schedule.namespaces)
-    association = Association() if own_namespace else associate(path, setting, workspace_root)
+    association = Association() if own_namespace else associate(path, setting, setting_base)
     adapter = association.adapter if not schedule.adapters else None
     result = compile_file(text, path, association.namespace, adapter, parsed=parsed)
     diagnostics = list(result.diagnostics)

@@ -3,7 +3,8 @@
 Order: `use namespace "…"` in the document (compile_file resolves it); else `[tool.ftsc]` in the nearest
 `pyproject.toml` above the document (`namespaces = { "glob" = "path" }`, first matching glob wins,
 globs and paths relative to that pyproject's folder; `adapter = "…"`); else the client setting
-`ftsc.namespace`; else none (the compiler then reports one I404 and runs every other check).
+`ftsc.namespace` (a relative path: see `setting_base`); else none (the compiler then reports one I404
+and runs every other check).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def _load(path: Path) -> tuple[Namespace | None, str | None]:
         return None, str(exc)
 
 
-def associate(document: Path | None, setting: str | None, workspace_root: Path | None) -> Association:
+def associate(document: Path | None, setting: str | None, setting_base: Path) -> Association:
     """The namespace and adapter for a document that has no `use namespace` of its own."""
     association = Association()
     if document is not None:
@@ -138,7 +139,7 @@ def associate(document: Path | None, setting: str | None, workspace_root: Path |
                     association.problem += f" (from [tool.ftsc] namespaces in {pyproject})"
                 return association
     if setting:
-        path = setting_path(setting, workspace_root)
+        path = setting_path(setting, setting_base)
         association.namespace, association.problem = _load(path)
         association.source, association.origin = "setting", str(path)
         if association.problem is not None:
@@ -146,10 +147,26 @@ def associate(document: Path | None, setting: str | None, workspace_root: Path |
     return association
 
 
-def setting_path(setting: str, workspace_root: Path | None) -> Path:
-    """The namespace file the `ftsc.namespace` setting names (relative: to the workspace root)."""
+def setting_path(setting: str, base: Path) -> Path:
+    """The namespace file the `ftsc.namespace` setting names; a relative one is relative to `base`."""
     path = Path(setting).expanduser()
-    return path if path.is_absolute() else (workspace_root or Path.cwd()) / path
+    return path if path.is_absolute() else base / path
+
+
+def setting_base(document: Path | None, workspace_folders: list[Path]) -> Path:
+    """What a relative `ftsc.namespace` is relative to, for one document: the workspace folder holding it
+    (the innermost, in a multi-root window), else the first workspace folder; with no workspace (Neovim
+    or Helix outside a project), the document's own folder; an unsaved document in a window with no
+    folder has only the server's working directory. Never the editor's working directory otherwise:
+    the same setting must name the same file whichever folder the editor was started in."""
+    if document is not None:
+        resolved = document.resolve()
+        holding = [folder for folder in workspace_folders if resolved.is_relative_to(folder)]
+        if holding:
+            return max(holding, key=lambda folder: len(folder.parts))
+    if workspace_folders:
+        return workspace_folders[0]
+    return document.parent if document is not None else Path.cwd()
 
 
 def setting_from(options: Any) -> tuple[str | None, bool]:

@@ -1,4 +1,4 @@
-"""The pygls language server: push and pull diagnostics for `.fts` documents.
+"""The pygls language server: diagnostics for `.fts` documents, pushed or pulled (one per client, streams.py).
 
 Compiles run off the event loop, each on its own thread, and a compile of a newer version of a document
 supersedes the one running (`compiling.py`); didChange is debounced; a result computed for a version that
@@ -34,9 +34,11 @@ from ftsc.lsp import watching
 from ftsc.lsp.compiling import CompileRunner, Superseded
 from ftsc.lsp.convert import encoding_of, to_lsp
 from ftsc.lsp.documents import Analysis, DocumentState, analyze, internal_error
+from ftsc.lsp.logs import route_pygls_logs
 from ftsc.lsp.memory import settle
-from ftsc.lsp.namespaces import setting_from
-from ftsc.lsp.sync import SyncProtocol
+from ftsc.lsp.namespaces import setting_base, setting_from
+from ftsc.lsp.protocol import FtscProtocol
+from ftsc.lsp.streams import Stream, stream_for
 from ftsc.lsp.watching import FileWatch, Stamp, is_dependency_file, watched_files
 
 DEFAULT_DEBOUNCE_MS = 150
@@ -49,7 +51,9 @@ T = TypeVar("T")
 
 class FtscLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("ftsc", __version__, protocol_cls=SyncProtocol)  # didChange by the LSP rules
+        super().__init__("ftsc", __version__, protocol_cls=FtscProtocol)  # didChange by the LSP rules
+        self.stream = Stream.PUSH  # until initialize says the client pulls
+        self._refresh_pending = False
         self.documents: dict[str, DocumentState] = {}
         self.namespace_setting: str | None = None
         self.debounce_s = DEFAULT_DEBOUNCE_MS / 1000
@@ -88,16 +92,16 @@ class FtscLanguageServer(LanguageServer):
         text, version, generation = document.source, document.version, state.generation
         path_text = to_fs_path(uri) if uri.startswith("file:") else None
         path = Path(path_text) if path_text else None
-        root = Path(self.workspace.root_path) if self.workspace.root_path else None
+        base = setting_base(path, watching.workspace_folders(self))
         encoding = encoding_of(self.encoding)
         setting = self.namespace_setting
 
         source = SourceText(text, str(path) if path is not None else None)
 
         def work() -> tuple[Analysis, list[str], dict[Path, Stamp]]:
-            result, diagnostics, notes = analyze(text, path, setting, root)
+            result, diagnostics, notes = analyze(text, path, setting, base)
             items = to_lsp(diagnostics, source, uri, encoding)
-            files = watched_files(result.schedule, path, setting, root)
+            files = watched_files(result.schedule, path, setting, base)
             return Analysis(version, source, diagnostics, result, "", items), notes, files
 
         try:
@@ -146,8 +150,11 @@ class FtscLanguageServer(LanguageServer):
             self.log_exception(f"diagnostics for {uri}", exc)
 
     def schedule(self, uri: str, version: int | None, delay: float = 0.0) -> None:
+        """Push diagnostics for `version` after `delay`; a pulling client asks for them itself."""
         state = self.state(uri)
         state.version = version
+        if self.stream is Stream.PULL:
+            return
         pending = state.pending
         if isinstance(pending, asyncio.Task) and not pending.done():
             pending.cancel()
@@ -165,7 +172,25 @@ class FtscLanguageServer(LanguageServer):
         state = self.documents.get(uri)
         if state is not None and self.is_open(uri):
             state.generation += 1
-            self.schedule(uri, state.version)
+            if self.stream is Stream.PULL:
+                state.last = None  # the next pull compiles again
+                self.refresh_soon()
+            else:
+                self.schedule(uri, state.version)
+
+    def refresh_soon(self) -> None:
+        """One `workspace/diagnostic/refresh` for the rechecks of one turn of the loop; the client pulls."""
+        if self._refresh_pending:
+            return
+        self._refresh_pending = True
+
+        def send() -> None:
+            self._refresh_pending = False
+            with contextlib.suppress(Exception):  # the transport is gone: nothing left to tell
+                answer = self.workspace_diagnostic_refresh(None)
+                answer.add_done_callback(lambda done: done.cancelled() or done.exception())  # errors: seen
+
+        asyncio.get_running_loop().call_soon(send)
 
     def republish_all(self) -> None:
         for uri in list(self.documents):
@@ -222,10 +247,12 @@ def _empty_report() -> types.DocumentDiagnosticReport:
 
 def build_server() -> FtscLanguageServer:
     server = FtscLanguageServer()
+    route_pygls_logs(server)
 
     @server.feature(types.INITIALIZE)
     @guarded(server, "initialize", _none)
     def initialize(ls: FtscLanguageServer, params: types.InitializeParams) -> None:
+        ls.stream = stream_for(params.capabilities)
         options = params.initialization_options
         if isinstance(options, dict):
             debounce = options.get("debounceMs")
@@ -270,7 +297,8 @@ def build_server() -> FtscLanguageServer:
         if state is not None and isinstance(state.pending, asyncio.Task):
             state.pending.cancel()
         ls.compiler.cancel(uri)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        if ls.stream is Stream.PUSH:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     @guarded(server, "didChangeConfiguration", _none)

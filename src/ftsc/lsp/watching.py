@@ -48,7 +48,7 @@ def is_dependency_file(uri: str) -> bool:
 
 
 def depended_on(
-    schedule: ast.Schedule, document: Path | None, setting: str | None, workspace_root: Path | None
+    schedule: ast.Schedule, document: Path | None, setting: str | None, setting_base: Path
 ) -> list[Path]:
     """The files a compile of `document` reads or looks for, in the order `documents.analyze` consults
     them: its own `use namespace` (relative to it); else each pyproject.toml from its folder up to the
@@ -70,15 +70,15 @@ def depended_on(
                     return [*files, config.root / Path(target).expanduser()]
                 break
     if setting:
-        files.append(setting_path(setting, workspace_root))
+        files.append(setting_path(setting, setting_base))
     return files
 
 
 def watched_files(
-    schedule: ast.Schedule, document: Path | None, setting: str | None, workspace_root: Path | None
+    schedule: ast.Schedule, document: Path | None, setting: str | None, setting_base: Path
 ) -> dict[Path, Stamp]:
     """`depended_on`, resolved (as events name them) and stamped; called on the compile thread."""
-    return {_resolved(path): stamp(path) for path in depended_on(schedule, document, setting, workspace_root)}
+    return {_resolved(path): stamp(path) for path in depended_on(schedule, document, setting, setting_base)}
 
 
 def _resolved(path: Path) -> Path:
@@ -145,7 +145,8 @@ def files_changed(ls: FtscLanguageServer, uris: Iterable[str]) -> None:
         ls.recheck(uri)
 
 
-def _workspace_folders(ls: FtscLanguageServer) -> list[Path]:
+def workspace_folders(ls: FtscLanguageServer) -> list[Path]:
+    """The client's workspace folders, in its order, then its root (pygls keeps both)."""
     folders = [path for folder in ls.workspace.folders.values() if (path := _path_of(folder.uri))]
     if ls.workspace.root_path:
         folders.append(Path(ls.workspace.root_path).resolve())
@@ -157,7 +158,7 @@ async def _poll(ls: FtscLanguageServer) -> None:
         await asyncio.sleep(POLL_SECONDS)
         try:
             ls.watch.forget_closed(ls.is_open)
-            for uri in ls.watch.changed_unwatched(_workspace_folders(ls)):
+            for uri in ls.watch.changed_unwatched(workspace_folders(ls)):
                 ls.recheck(uri)
         except Exception as exc:  # a bad file system moment must not end the polling
             ls.log_exception("polling namespace files", exc)

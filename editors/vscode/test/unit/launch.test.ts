@@ -158,6 +158,19 @@ describe("probe", posixOnly, () => {
     assert.match(problemOf(missing, launch)?.fix ?? "", /^Run pip install -U "ftsc\[lsp\]", or set ftsc\.interpreter/);
   });
 
+  test("in a remote window, a fallback that fails says to use the Remote settings", async () => {
+    const launch = resolveLaunch(noSettings, undefined);
+    const empty = mkdtempSync(join(tmpdir(), "ftsc-empty-"));
+    const missing = await probe(launch, { env: { PATH: empty } });
+    const fix = problemOf(missing, launch, "ssh-remote")?.fix ?? "";
+    assert.match(fix, /^Run pip install -U "ftsc\[lsp\]", or set ftsc\.interpreter/);
+    assert.match(fix, /This window is remote \(ssh-remote\): set ftsc\.interpreter or ftsc\.server\.command in the Remote settings/);
+    assert.doesNotMatch(problemOf(missing, launch)?.fix ?? "", /remote/i); // a local window: no such hint
+    // a setting that did apply (it is what failed) needs no hint about where settings apply
+    const chosen = resolveLaunch({ serverCommand: [], interpreter: "/nonexistent/bin/python" }, undefined);
+    assert.doesNotMatch(problemOf(await probe(chosen), chosen, "ssh-remote")?.fix ?? "", /remote/i);
+  });
+
   test("anything else is a failure that shows the output", async () => {
     const python = fakeExecutable("python", "echo 'Segmentation fault' >&2; exit 139");
     const found = await probe(viaInterpreter(python));
