@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ftsc.compiler.frozen import adapter_hint
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex
@@ -292,6 +293,10 @@ class SelectorResolver:
                 selector.span,
                 fixes=[fix],
             )
+        if self.namespace is not None:
+            lora = adapter_hint(syntax.render(matcher.seq), ".".join(exploration.deepest), self.namespace)
+            if lora is not None:
+                return error("E101", text + lora, selector.span)
         if exploration.deepest:
             node = find(trie, exploration.deepest)
             names = sorted((key for key, _ in children(node)), key=_natural) if node is not None else []
