@@ -439,6 +439,9 @@ def test_w208_still_counts_adapters_never_thawed(lora_namespace: Namespace) -> N
     text = "phase a { thaw layers.2.**.lora_*.** }\n"
     diagnostic = single(run(text, lora_namespace), "W208")
     assert diagnostic.message.startswith("9 parameters are never thawed")  # 8 adapters and the trained head
+    assert diagnostic.message.endswith(
+        "the model builds them trainable: thaw them in a phase if that is not intended"
+    )
 
 
 def test_e101_adapters_of_a_module_peft_did_not_wrap(lora_namespace: Namespace) -> None:

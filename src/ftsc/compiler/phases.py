@@ -347,6 +347,8 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
         example = namespace.names[never[0]]
         uses_rest = any(s.kind == "rest" for phase in phases for thaw in phase.thaws for s in thaw.selectors)
         advice = "" if uses_rest else "; add a last phase with `thaw rest` if that is not intended"
+        if frozen:  # `rest` would take the model's frozen parameters too (W211)
+            advice = "; the model builds them trainable: thaw them in a phase if that is not intended"
         problems.append(
             warning(
                 "W208",
