@@ -8,7 +8,9 @@ TORCH ?= torch==2.13.0
 USE_CI_COMMIT_PIN ?=
 LIGHTNING_PIN := requirements/lightning-pin.txt
 PINNED := $(filter 1,$(USE_CI_COMMIT_PIN))
-# A stamp per mode, so that turning the pin on reinstalls.
+# A stamp per install and mode (turning the pin on reinstalls): the demo's (torch, then ftsc with the `demo`
+# extra) and the test's, which adds `dev` (every extra and the tools) on top of it.
+DEMO_STAMP := $(VENV)/.installed-demo$(if $(PINNED),-pinned)
 STAMP := $(VENV)/.installed$(if $(PINNED),-pinned)
 # The VS Code extension (editors/vscode): npm ci from the committed lockfile, once per lockfile change.
 VSCODE := editors/vscode
@@ -16,16 +18,19 @@ NODE_MODULES := $(VSCODE)/node_modules/.package-lock.json
 
 .PHONY: demo test lint typecheck unit bench bench-scaling clean editors editors-check vsix real-editors
 
-$(STAMP): pyproject.toml $(if $(PINNED),$(LIGHTNING_PIN))
+$(DEMO_STAMP): pyproject.toml $(if $(PINNED),$(LIGHTNING_PIN))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev]" $(if $(PINNED),-r $(LIGHTNING_PIN))
-	touch $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[demo]" $(if $(PINNED),-r $(LIGHTNING_PIN))
+	touch $@
 
-demo: $(STAMP)
+$(STAMP): $(DEMO_STAMP)
+	$(BIN)/python -m pip install -q -e ".[dev]" $(if $(PINNED),-r $(LIGHTNING_PIN))
+	touch $@
+
+demo: $(DEMO_STAMP)
 	@mkdir -p out
-	$(BIN)/ftsc check examples/bert.fts
 	$(BIN)/python examples/demo/run.py --out out
 
 # editors before unit: tests/editors needs the extension's node_modules and its .vsix;

@@ -9,18 +9,21 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display is needed or wanted
 
 import matplotlib.pyplot as plt
-from demo_progress import EpochRecord, PhaseStart
+from demo_progress import EpochRecord
 from matplotlib.axes import Axes
+
+from ftsc.runtime import Transition
 
 SHADES = ("#dbe9f6", "#fde9d4", "#dff2dd", "#efe2f3")
 
 
-def plot(starts: list[PhaseStart], epochs: list[EpochRecord], path: Path) -> None:
+def plot(starts: list[Transition], epochs: list[EpochRecord], path: Path) -> None:
     figure, (losses, lrs) = plt.subplots(2, 1, sharex=True, figsize=(9, 6), height_ratios=(3, 2))
     x = [record.epoch for record in epochs]
     losses.plot(x, [r.train_loss for r in epochs], "o-", label="train loss")
     losses.plot(x, [r.val_loss for r in epochs], "s-", label="val loss")
-    restored = [start.restored for start in starts if start.restored is not None]
+    by_epoch = {record.epoch: record for record in epochs}
+    restored = [by_epoch[s.restored.epoch] for s in starts if s.restored and s.restored.epoch in by_epoch]
     if restored:
         losses.plot(
             [r.epoch for r in restored],
@@ -48,14 +51,14 @@ def plot(starts: list[PhaseStart], epochs: list[EpochRecord], path: Path) -> Non
     plt.close(figure)
 
 
-def _group_names(starts: list[PhaseStart]) -> dict[int, str]:
-    return {s.transition.depth: s.transition.name or f"phase {s.transition.depth}" for s in starts}
+def _group_names(starts: list[Transition]) -> dict[int, str]:
+    return {s.depth: s.name or f"phase {s.depth}" for s in starts}
 
 
-def _shade(starts: list[PhaseStart], epochs: list[EpochRecord], axes: tuple[Axes, Axes]) -> None:
+def _shade(starts: list[Transition], epochs: list[EpochRecord], axes: tuple[Axes, Axes]) -> None:
     """A band per phase, from its first epoch to the next phase's (half an epoch of margin at each end)."""
     last = epochs[-1].epoch if epochs else 0
-    bounds = [s.transition.epoch for s in starts] + [last + 1]
+    bounds = [s.epoch for s in starts] + [last + 1]
     for index, start in enumerate(starts):
         left, right = bounds[index] - 0.5, bounds[index + 1] - 0.5
         for axis in axes:
@@ -63,7 +66,7 @@ def _shade(starts: list[PhaseStart], epochs: list[EpochRecord], axes: tuple[Axes
         axes[0].text(
             (left + right) / 2,
             1.01,
-            _group_names(starts)[start.transition.depth],
+            _group_names(starts)[start.depth],
             transform=axes[0].get_xaxis_transform(),
             ha="center",
             va="bottom",

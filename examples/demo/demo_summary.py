@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from demo_progress import EpochRecord, PhaseStart
+from demo_progress import EpochRecord
+
+from ftsc.runtime import Transition
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,10 @@ class PhaseRow:
     lr_end: float
 
 
-def phase_rows(starts: list[PhaseStart], epochs: list[EpochRecord]) -> list[PhaseRow]:
+def phase_rows(starts: list[Transition], epochs: list[EpochRecord]) -> list[PhaseRow]:
     rows = []
     for start in starts:
-        depth = start.transition.depth
+        depth = start.depth
         mine = [record for record in epochs if record.depth == depth]
         if not mine:  # the fit ended before this phase trained an epoch
             continue
@@ -33,7 +35,7 @@ def phase_rows(starts: list[PhaseStart], epochs: list[EpochRecord]) -> list[Phas
         rows.append(
             PhaseRow(
                 depth=depth,
-                name=start.transition.name or f"phase {depth}",
+                name=start.name or f"phase {depth}",
                 first_epoch=mine[0].epoch,
                 last_epoch=mine[-1].epoch,
                 trainable=start.trainable,

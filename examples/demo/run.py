@@ -1,6 +1,6 @@
 """`make demo`: check and compile demo.fts with the `ftsc` commands, then fine-tune the demo encoder through
-every phase of the plan on the CPU, showing each transition as it happens, and end with a table per phase
-and out/demo.png.
+every phase of the plan on the CPU, showing the runtime's report of each transition as it happens, and end
+with a table per phase and out/demo.png.
 
     python examples/demo/run.py [--out DIR] [--fast]
 
@@ -25,12 +25,12 @@ import lightning.pytorch as pl
 import torch
 from demo_model import DemoEncoder, loaders
 from demo_plot import plot
-from demo_progress import EpochRecord, PhaseReporter, PhaseStart
+from demo_progress import EpochRecord, EpochRecorder, show_the_report
 from demo_summary import phase_rows, render_table
 from lightning.pytorch.callbacks import TQDMProgressBar
 
 from ftsc import cli
-from ftsc.runtime import FinetuningScheduler
+from ftsc.runtime import FinetuningScheduler, Transition
 
 HERE = Path(__file__).resolve().parent
 SCHEDULE = HERE / "demo.fts"
@@ -52,7 +52,7 @@ FAST = Size(train=96, val=64, batch=32, max_epochs=9)
 @dataclass(frozen=True)
 class DemoRun:
     png: Path
-    starts: list[PhaseStart]
+    starts: list[Transition]
     epochs: list[EpochRecord]
 
 
@@ -99,36 +99,37 @@ def _fine_tune(plan: Path, out: Path, size: Size) -> DemoRun:
     pl.seed_everything(0, verbose=False)
     run_dir = out / "demo-run"
     shutil.rmtree(run_dir, ignore_errors=True)  # best checkpoints of an earlier run would be "restored" here
-    scheduler = FinetuningScheduler(plan=plan)
-    reporter = PhaseReporter(scheduler)
+    scheduler = FinetuningScheduler(plan=plan)  # reports each transition on Lightning's logger
+    recorder = EpochRecorder(scheduler)
     trainer = pl.Trainer(
         accelerator="cpu",
         devices=1,
         max_epochs=size.max_epochs,
-        callbacks=[scheduler, reporter, TQDMProgressBar()],  # its `print` keeps our lines above the bar
+        callbacks=[scheduler, recorder, TQDMProgressBar()],
         default_root_dir=run_dir,
         logger=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
     )
     trainer.fit(DemoEncoder(), *loaders(size.train, size.val, size.batch))
-    print("\n" + render_table(phase_rows(reporter.starts, reporter.epochs)), end="")
+    print("\n" + render_table(phase_rows(recorder.starts, recorder.epochs)), end="")
     png = out / "demo.png"
-    plot(reporter.starts, reporter.epochs, png)
-    return DemoRun(png, reporter.starts, reporter.epochs)
+    plot(recorder.starts, recorder.epochs, png)
+    return DemoRun(png, recorder.starts, recorder.epochs)
 
 
 @contextmanager
 def demo_settings() -> Iterator[None]:
     """One CPU thread (matrices this small: a second thread costs more than it gives, far more on a busy
-    machine), and Lightning kept quiet (no device banner, no advice meant for real data loaders) so the
-    demo's own lines stand out; all put back afterwards, for callers in the same process (the test)."""
+    machine), and Lightning kept quiet (no device banner, no advice meant for real data loaders) but for
+    ftsc's transition report, shown above the progress bar; all put back afterwards, for callers in the
+    same process (the test)."""
     lightning_log = logging.getLogger("lightning.pytorch")
     level, threads = lightning_log.level, torch.get_num_threads()
     lightning_log.setLevel(logging.WARNING)
     torch.set_num_threads(1)
     try:
-        with warnings.catch_warnings():
+        with show_the_report(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", ".*does not have many workers.*")
             warnings.filterwarnings("ignore", ".*LeafSpec.*")  # Lightning's own use of a torch API
             yield

@@ -45,6 +45,7 @@ CODES: dict[str, Code] = {
         Code("W208", _W, "parameters never thawed"),
         Code("E209", _E, "duplicate phase name"),
         Code("W210", _W, "a thaw also thaws names it does not select (they share one parameter)"),
+        Code("W211", _W, "a thaw sweeps in parameters the model builds frozen (a LoRA model's base weights)"),
         Code("E301", _E, "unknown setting"),
         Code("E302", _E, "value of the wrong type or out of range"),
         Code("E303", _E, "optimizer or lr scheduler class cannot be found"),

@@ -11,7 +11,7 @@ from ftsc.codes import CODES
 from ftsc.compiler import optim
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.files import compile_file
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.namespace import Namespace, ParameterInfo
 from ftsc.compiler.schema import validate_plan_data
 from ftsc.diagnostics import Diagnostic, Severity, Span
 
@@ -451,6 +451,90 @@ def test_w210_a_thaw_takes_along_a_name_sharing_its_tensor(namespace: Namespace)
     assert diagnostic.span == at(text, "head.*")
     assert "`lm_head.weight`, which it does not select" in diagnostic.message
     assert result.plan is not None
+
+
+# A LoRA model as peft builds it: base weights frozen, adapters (and a `modules_to_save` head) trainable.
+LORA_NAMES = [
+    ("embed.weight", False),
+    *(
+        (f"layers.{layer}.attn.{part}", part.startswith("q.lora") or part.startswith("v.lora"))
+        for layer in range(3)
+        for part in (
+            "q.base_layer.weight", "q.lora_A.default.weight", "q.lora_B.default.weight",
+            "v.base_layer.weight", "v.lora_A.default.weight", "v.lora_B.default.weight",
+            "o.weight", "norm.weight",
+        )
+    ),
+    ("head.original_module.weight", False),
+    ("head.modules_to_save.default.weight", True),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def lora_namespace() -> Namespace:
+    return Namespace([ParameterInfo(name, (4, 4), "float32", grad) for name, grad in LORA_NAMES])
+
+
+def test_w211_a_thaw_that_sweeps_base_weights_of_a_lora_model_in(lora_namespace: Namespace) -> None:
+    text = (
+        "phase a { thaw layers.2.** }\nphase b { thaw layers.{0..1}.**.lora_*.** }\nphase c { thaw rest }\n"
+    )
+    result = run(text, lora_namespace)
+    first, rest = only(result, "W211")
+    assert first.span == at(text, "layers.2.**")
+    assert first.message.startswith(
+        "`layers.2.**` in phase 0 `a` thaws 4 parameters (64 elements) that the model builds frozen, "
+        "e.g. `layers.2.attn.q.base_layer.weight`: peft froze the base weights"
+    )
+    assert "`**.lora_*.**`" in first.message and "name them in a selector of their own" in first.message
+    assert rest.span == at(text, "rest")  # the frozen rest: embed, layers 0-1 (4 each), the original head
+    assert "thaws 10 parameters" in rest.message
+    assert result.plan is not None  # a warning: the schedule still compiles
+
+
+def test_w211_not_for_frozen_parameters_named_on_purpose(lora_namespace: Namespace) -> None:
+    text = (
+        "phase adapters { thaw **.lora_*.**, head.modules_to_save.** }\n"
+        "phase norms { thaw layers.*.attn.norm.weight }\n"
+    )
+    result = run(text, lora_namespace)
+    assert [d.code for d in result.diagnostics] == []  # nor W208 for the base weights left frozen
+
+
+def test_w211_points_at_peft_s_trained_copy_of_a_head(lora_namespace: Namespace) -> None:
+    text = "phase a { thaw head.**, **.lora_*.** }\n"
+    diagnostic = single(run(text, lora_namespace), "W211")
+    assert diagnostic.span == at(text, "head.**")
+    assert (
+        "peft keeps `original_module` frozen and trains its copy under `modules_to_save`"
+        in diagnostic.message
+    )
+
+
+def test_w208_still_counts_adapters_never_thawed(lora_namespace: Namespace) -> None:
+    text = "phase a { thaw layers.2.**.lora_*.** }\n"
+    diagnostic = single(run(text, lora_namespace), "W208")
+    assert diagnostic.message.startswith("9 parameters are never thawed")  # 8 adapters and the trained head
+    assert diagnostic.message.endswith(
+        "the model builds them trainable: thaw them in a phase if that is not intended"
+    )
+
+
+def test_e101_adapters_of_a_module_peft_did_not_wrap(lora_namespace: Namespace) -> None:
+    text = "phase a { thaw layers.1.attn.o.lora_A.** }\n"
+    diagnostic = single(run(text, lora_namespace), "E101")
+    assert diagnostic.message == (
+        "`layers.1.attn.o.lora_A.**` matches no parameter of the namespace; `layers.1.attn.o` has no LoRA "
+        "adapter: peft wrapped 6 modules named `q`, `v` (e.g. `layers.0.attn.q`); add the module to "
+        "`target_modules` (or `layers_to_transform`) in the adapter config and export the namespace again, "
+        "or select adapters that exist, e.g. `**.{q,v}.lora_*.**`"
+    )
+
+
+def test_e101_adapters_in_a_namespace_without_any(namespace: Namespace) -> None:
+    diagnostic = single(run("phase a { thaw layers.*.attn.q_proj.lora_A.** }\n", namespace), "E101")
+    assert "this namespace has no LoRA adapters" in diagnostic.message
+    assert "--peft-config adapter_config.json" in diagnostic.message
 
 
 def test_i404_without_a_namespace_other_checks_still_run() -> None:

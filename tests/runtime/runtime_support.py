@@ -134,3 +134,17 @@ def trainer(tmp_path: Path, max_epochs: int, callbacks: list[pl.Callback], **kwa
     }
     options.update(kwargs)
     return pl.Trainer(callbacks=callbacks, **options)
+
+
+def flat_state(fit: pl.Trainer) -> dict[str, torch.Tensor]:
+    """Every parameter, and every tensor of the optimizer state, by a stable key."""
+    state = {f"param.{n}": p.detach().clone() for n, p in fit.lightning_module.named_parameters()}
+    optimizer = fit.optimizers[0].state_dict()
+    for index, entry in optimizer["state"].items():
+        for key, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                state[f"optim.{index}.{key}"] = value.clone()
+    for position, group in enumerate(optimizer["param_groups"]):
+        state[f"group.{position}.lr"] = torch.tensor(group["lr"])
+        state[f"group.{position}.params"] = torch.tensor(group["params"])
+    return state

@@ -11,7 +11,7 @@ import lightning.pytorch as pl
 import pytest
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
-from runtime_support import ToyModel, loaders, three_phase_plan, trainer
+from runtime_support import ToyModel, flat_state, loaders, three_phase_plan, trainer
 
 from ftsc.runtime import FinetuningScheduler, PlanMismatchError
 
@@ -35,20 +35,6 @@ def run(
     )
     fit.fit(ToyModel(lr=0.1, scheduler="step"), *loaders(), ckpt_path=ckpt_path)
     return fit
-
-
-def flat_state(fit: pl.Trainer) -> dict[str, torch.Tensor]:
-    """Every parameter, and every tensor of the optimizer state, by a stable key."""
-    state = {f"param.{n}": p.detach().clone() for n, p in fit.lightning_module.named_parameters()}
-    optimizer = fit.optimizers[0].state_dict()
-    for index, entry in optimizer["state"].items():
-        for key, value in entry.items():
-            if isinstance(value, torch.Tensor):
-                state[f"optim.{index}.{key}"] = value.clone()
-    for position, group in enumerate(optimizer["param_groups"]):
-        state[f"group.{position}.lr"] = torch.tensor(group["lr"])
-        state[f"group.{position}.params"] = torch.tensor(group["params"])
-    return state
 
 
 @pytest.fixture(scope="module")

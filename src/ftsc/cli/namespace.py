@@ -2,6 +2,7 @@
 
     ftsc namespace export pkg.models:build_model -o ns.json [--precision bf16-true] [--model-name NAME]
     ftsc namespace export --hf-config path/to/config.json [--auto-class AutoModelForCausalLM] -o ns.json
+    ftsc namespace export --hf-config config.json --peft-config adapter_config.json -o ns.json
 
 The model is built on the meta device under the precision plugin's module init context (no weights
 are allocated, no GPU is needed), a LightningModule's `configure_model()` is called as Lightning does,
@@ -19,6 +20,7 @@ import traceback
 from pathlib import Path
 
 from ftsc.cli.common import EXIT_ERRORS, EXIT_OK, UsageError
+from ftsc.compiler.namespace import Namespace
 from ftsc.wording import counted
 
 _MAX_LISTED = 5
@@ -61,6 +63,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --hf-config: AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification, … or "
         "a model class such as LlamaForCausalLM (default: the config's `architectures`, else AutoModel)",
     )
+    export.add_argument(
+        "--peft-config",
+        metavar="ADAPTER",
+        type=Path,
+        help="with --hf-config: wrap the model with peft.get_peft_model and this adapter_config.json (or a "
+        "folder with one), as training does: LoRA adapters trainable, base weights frozen; needs the `peft` "
+        "extra",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +86,11 @@ def _export(args: argparse.Namespace) -> int:
         raise UsageError("namespace export: give a TARGET or --hf-config, not both")
     if args.auto_class is not None and args.hf_config is None:
         raise UsageError("namespace export: --auto-class is only used with --hf-config")
+    if args.peft_config is not None and args.hf_config is None:
+        raise UsageError(
+            "namespace export: --peft-config is only used with --hf-config (a TARGET that builds a PEFT "
+            "model calls peft.get_peft_model itself)"
+        )
     to_stdout = args.output == "-"
     if not to_stdout:
         _check_output(Path(args.output))
@@ -89,6 +104,7 @@ def _export(args: argparse.Namespace) -> int:
             args.target,
             hf_config=args.hf_config,
             auto_class=args.auto_class,
+            peft_config=args.peft_config,
             precision=args.precision,
             model_name=args.model_name,
         )
@@ -103,6 +119,7 @@ def _export(args: argparse.Namespace) -> int:
         namespaces.PrecisionError,
         namespaces.ReturnTypeError,
         namespaces.HFError,
+        namespaces.PeftError,
     ) as exc:
         raise UsageError(str(exc)) from None
     namespace = result.namespace
@@ -130,10 +147,19 @@ def _export(args: argparse.Namespace) -> int:
     print(
         f"wrote {args.output}: {counted(len(namespace), 'parameter')}{size}, "
         f"{counted(len(namespace.aliases), 'alias')}, {counted(len(namespace.modules), 'module')}"
-        + (f"; precision {precision}" if precision else ""),
+        f"{_trainable(namespace)}" + (f"; precision {precision}" if precision else ""),
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+def _trainable(namespace: Namespace) -> str:
+    """`; 48 trainable as built (…)` when the model froze part of itself (a PEFT model's base weights)."""
+    trainable = [p.name for p in namespace.parameters if p.requires_grad]
+    if len(trainable) == len(namespace):
+        return ""
+    numel = namespace.total_numel(trainable)
+    return f"; {len(trainable)} trainable as built" + (f" ({numel:,} elements)" if numel is not None else "")
 
 
 def _check_output(path: Path) -> None:

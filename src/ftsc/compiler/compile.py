@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ftsc import __version__
 from ftsc.adapters.base import StrategyAdapter
-from ftsc.compiler import adapters, optim, phases, range_spelling, settings
+from ftsc.compiler import adapters, frozen, optim, phases, range_spelling, settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.diagnostics import Diagnostic, SourceText, Span, capped, error, information, sort_key
@@ -129,6 +129,7 @@ def compile_schedule(
         result.sites = selection.sites
         result.canonical_params, result.canonical_frozen = canonical.params, canonical.frozen
         diagnostics.extend(phases.check_coverage(schedule.phases, selection, against))
+        diagnostics.extend(frozen.check_frozen_thaws(schedule.phases, selection.sites, against))
         diagnostics.extend(canonical.diagnostics)
         checks = [use.adapter.validate] if use.adapter is not None else []
         for validator in (*checks, *validators):

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ftsc.compiler import optim, settings
+from ftsc.compiler.frozen import built_frozen
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.diagnostics import Diagnostic, Related, Span, error, warning
@@ -339,11 +340,15 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
     for phase, params, complete in zip(phases, selection.phase_params, selection.complete, strict=True):
         if complete and not params:
             problems.append(warning("W207", f"{phase.label} thaws no parameter", phase.header_span))
-    if phases and selection.never_thawed:
-        count = len(selection.never_thawed)
-        example = namespace.names[selection.never_thawed[0]]
+    frozen = built_frozen(namespace)  # the model's own frozen parameters staying frozen is no surprise
+    never = [position for position in selection.never_thawed if position not in frozen]
+    if phases and never:
+        count = len(never)
+        example = namespace.names[never[0]]
         uses_rest = any(s.kind == "rest" for phase in phases for thaw in phase.thaws for s in thaw.selectors)
         advice = "" if uses_rest else "; add a last phase with `thaw rest` if that is not intended"
+        if frozen:  # `rest` would take the model's frozen parameters too (W211)
+            advice = "; the model builds them trainable: thaw them in a phase if that is not intended"
         problems.append(
             warning(
                 "W208",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ftsc.compiler import prefix_hint
 from ftsc.compiler.bulk import collector_paused
+from ftsc.compiler.frozen import adapter_hint
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
@@ -502,6 +503,10 @@ class SelectorResolver:
                 selector.span,
                 fixes=[fix],
             )
+        if self.namespace is not None:
+            lora = adapter_hint(syntax.render(matcher.seq), ".".join(exploration.deepest), self.namespace)
+            if lora is not None:
+                return error("E101", text + lora, selector.span)
         if exploration.deepest:
             node = find(trie, exploration.deepest)
             names = sorted((key for key, _ in children(node)), key=_natural) if node is not None else []

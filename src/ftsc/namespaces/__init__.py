@@ -1,6 +1,7 @@
 """Namespaces from real models, without a GPU and without allocating weights.
 
-`export_namespace(TARGET | factory, precision=…)` or `export_namespace(hf_config=…)` builds the model
+`export_namespace(TARGET | factory, precision=…)` or `export_namespace(hf_config=…[, peft_config=…])`
+builds the model
 on the meta device under the precision plugin's *module* init context (`build.py`), calling a
 LightningModule's `configure_model()` as Lightning does, and records its namespace (`record.py`).
 `namespace_from_module(module)` records a live module in-process (the runtime's path).
@@ -25,6 +26,7 @@ from ftsc.compiler.schema import validate_namespace_data
 from ftsc.io import atomic_write_text
 from ftsc.namespaces.build import BuildError, ReturnTypeError, build_model, lightning_module_base, off_meta
 from ftsc.namespaces.hf import HFError, hf_factory
+from ftsc.namespaces.peft_model import PeftError, load_peft_config, peft_factory
 from ftsc.namespaces.precision import (
     PrecisionError,
     module_init_context,
@@ -42,6 +44,7 @@ __all__ = [
     "BuildError",
     "Export",
     "HFError",
+    "PeftError",
     "PrecisionError",
     "ReturnTypeError",
     "ScheduleNamespaceAdapter",
@@ -52,11 +55,13 @@ __all__ = [
     "export_namespace",
     "hf_factory",
     "lightning_module_base",
+    "load_peft_config",
     "lookup_target",
     "module_init_context",
     "namespace_from_module",
     "namespace_json",
     "off_meta",
+    "peft_factory",
     "precision_names",
     "resolve_precision",
     "resolve_target",
@@ -81,24 +86,31 @@ def export_namespace(
     *,
     hf_config: str | os.PathLike[str] | None = None,
     auto_class: str | None = None,
+    peft_config: str | os.PathLike[str] | None = None,
     precision: str | int | Precision | None = None,
     model_name: str | None = None,
     adapter: ScheduleNamespaceAdapter | None = None,
 ) -> Export:
     """Build the model named by `target` (a TARGET string or a factory) or by `hf_config`, and record it.
 
-    Exactly one of `target` and `hf_config` is given. `precision`: see `resolve_precision`. Raises
-    TargetError / PrecisionError / ReturnTypeError / HFError for what the caller named wrongly, and
-    BuildError (or TargetImportError) when the model's own code raised.
+    Exactly one of `target` and `hf_config` is given; `peft_config` (an `adapter_config.json`) wraps the
+    `hf_config` model with `peft.get_peft_model`. `precision`: see `resolve_precision`. Raises
+    TargetError / PrecisionError / ReturnTypeError / HFError / PeftError for what the caller named wrongly,
+    and BuildError (or TargetImportError) when the model's own code raised.
     """
     if (target is None) == (hf_config is None):
         raise TypeError("export_namespace takes a target or hf_config (exactly one)")
     if auto_class is not None and hf_config is None:
         raise TypeError("auto_class is only used with hf_config")
+    if peft_config is not None and hf_config is None:
+        raise TypeError("peft_config is only used with hf_config (a factory calls get_peft_model itself)")
     plugin = resolve_precision(precision)
     if hf_config is not None:
         factory: Callable[[], object] = hf_factory(hf_config, auto_class)
         what = f"the model of {os.fspath(hf_config)}"
+        if peft_config is not None:
+            factory = peft_factory(factory, peft_config)
+            what += f" with the adapters of {os.fspath(peft_config)}"
     elif isinstance(target, str):
         factory = resolve_target(target)
         what = f"TARGET {target!r}"

@@ -31,13 +31,25 @@ from ftsc.namespaces.precision import module_init_context, resolve_precision
 if TYPE_CHECKING:
     from lightning.fabric.plugins.precision.precision import Precision
 
-__all__ = ["BuildError", "ReturnTypeError", "build_model", "lightning_module_base", "off_meta"]
+__all__ = [
+    "BuildError",
+    "NamedWrongly",
+    "ReturnTypeError",
+    "build_model",
+    "lightning_module_base",
+    "off_meta",
+]
 
 _LIGHTNING_PACKAGES = ("lightning.pytorch", "pytorch_lightning")
 
 
 class BuildError(Exception):
     """The model's own code raised while it was built; `__cause__` is that exception (for a traceback)."""
+
+
+class NamedWrongly(Exception):
+    """Raised inside a factory ftsc made (`--peft-config`) for a mistake in what the user named, not a
+    failure of the model's code: `build_model` lets it through, for a usage error without a traceback."""
 
 
 class ReturnTypeError(TypeError):
@@ -99,6 +111,8 @@ def _overridden(model: object, base: type, hook: str) -> bool:
 def _call(function: Callable[[], object], what: str, doing: str) -> object:
     try:
         return function()
+    except NamedWrongly:
+        raise
     except Exception as exc:
         raise BuildError(f"{doing} failed in {what}: {type(exc).__name__}: {exc}") from exc
 

@@ -4,7 +4,7 @@
 companions (added automatically when the plan needs them); every stateful part speaks `Stateful`.
 """
 
-from ftsc.runtime.callback import FinetuningScheduler, Transition
+from ftsc.runtime.callback import FinetuningScheduler
 from ftsc.runtime.checkpoint import FTSCheckpoint
 from ftsc.runtime.early_stopping import FTSEarlyStopping
 from ftsc.runtime.errors import (
@@ -15,6 +15,7 @@ from ftsc.runtime.errors import (
     RuntimeConfigError,
     ScheduleCompileError,
 )
+from ftsc.runtime.report import Restored, Transition, Trigger
 from ftsc.runtime.state import Stateful
 
 __all__ = [
@@ -25,8 +26,10 @@ __all__ = [
     "FtscRuntimeError",
     "NamespaceMismatchError",
     "PlanMismatchError",
+    "Restored",
     "RuntimeConfigError",
     "ScheduleCompileError",
     "Stateful",
     "Transition",
+    "Trigger",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,23 +39,13 @@ from ftsc.runtime.checkpoint_file import check_before_loading
 from ftsc.runtime.early_stopping import FTSEarlyStopping
 from ftsc.runtime.errors import NamespaceMismatchError, PlanMismatchError, RuntimeConfigError
 from ftsc.runtime.names import canonical_parameters, mismatch_report
-from ftsc.runtime.plan_source import PlanSource, compile_for_module, load_plan
+from ftsc.runtime.plan_source import PlanSource, check_adapters, check_schedule, compile_for_module, load_plan
 from ftsc.runtime.plan_view import Options, PhaseSpec, last_depth, options_of, phases_of
+from ftsc.runtime.report import Restored, Transition, Trigger, log_transition
 from ftsc.runtime.state import GroupRecord, SchedulerState
 from ftsc.wording import counted
 
 log = logging.getLogger("ftsc.runtime")
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One phase start, for progress displays and summaries."""
-
-    epoch: int
-    depth: int
-    name: str | None
-    thawed: int  # parameter tensors trainable after the transition
-    lrs: tuple[float, ...]  # the optimizer's group lrs after the transition
 
 
 class FinetuningScheduler(Callback):
@@ -65,7 +55,12 @@ class FinetuningScheduler(Callback):
     The other arguments are the `defaults { }` settings of the schedule language; each one given here wins
     over the plan's value (None: the plan's). `custom_strategy_adapters` / `strategy_adapter_cfg` choose and
     configure the strategy adapter as in Fine-Tuning Scheduler. `allow_plan_change=True` resumes a checkpoint
-    written under another plan (with a warning) instead of refusing it.
+    written under another plan (with a warning) instead of refusing it. `report=False` silences the report
+    logged at each phase start (`ftsc.runtime.report`).
+
+    What can be checked without the model is checked here, so a mistake stops the script before any
+    `Trainer.fit`: the plan file (missing, unreadable, invalid), the schedule (every error that does not
+    depend on parameter names), and the strategy adapters named.
     """
 
     def __init__(
@@ -88,12 +83,14 @@ class FinetuningScheduler(Callback):
         custom_strategy_adapters: Mapping[str, str] | None = None,
         strategy_adapter_cfg: Mapping[str, Any] | None = None,
         allow_plan_change: bool = False,
+        report: bool = True,
     ) -> None:
         if (plan is None) == (schedule is None):
             raise RuntimeConfigError(
                 "FinetuningScheduler takes a plan (plan=PATH or dict, from `ftsc compile`) or a schedule "
                 "(schedule=PATH.fts), exactly one of the two"
             )
+        check_adapters(custom_strategy_adapters)
         self.plan_source = plan
         self.schedule_path = schedule
         self.overrides: dict[str, Any] = {
@@ -113,6 +110,7 @@ class FinetuningScheduler(Callback):
         self.custom_strategy_adapters = custom_strategy_adapters
         self.strategy_adapter_cfg = strategy_adapter_cfg
         self.allow_plan_change = allow_plan_change
+        self.report = report
         self.plan: dict[str, Any] | None = None
         self.phases: list[PhaseSpec] = []
         self.options: Options | None = None
@@ -130,6 +128,12 @@ class FinetuningScheduler(Callback):
         self._fit_started = False
         self._awaiting_resume = False  # a sharded strategy may still load a checkpoint (see below)
         self._trainer: pl.Trainer | None = None
+        self._fit_start_trigger: Trigger | None = None  # the fit's first phase start, reported at train start
+        if plan is not None:
+            self._set_plan(load_plan(plan))
+        else:
+            assert schedule is not None
+            check_schedule(schedule)
 
     # --- properties
     # ------------------------------------------------------------------------------------------
@@ -157,7 +161,7 @@ class FinetuningScheduler(Callback):
         self._trainer = trainer
         check_before_loading(trainer.strategy)  # a damaged checkpoint is refused before anything loads
         if self.plan is None:
-            self._set_plan(self._load_or_compile(pl_module))
+            self._set_plan(self._compile(pl_module))
         self.adapter = self._make_adapter(trainer)
         self.adapter.connect(self)
         distributed.check_ddp_options(trainer.strategy)
@@ -167,9 +171,7 @@ class FinetuningScheduler(Callback):
         assert self.plan is not None
         self.adapter.on_setup(trainer, pl_module, self.plan)
 
-    def _load_or_compile(self, pl_module: pl.LightningModule) -> dict[str, Any]:
-        if self.plan_source is not None:
-            return load_plan(self.plan_source)
+    def _compile(self, pl_module: pl.LightningModule) -> dict[str, Any]:
         assert self.schedule_path is not None
         if not any(True for _ in pl_module.parameters()):
             raise RuntimeConfigError(
@@ -182,6 +184,7 @@ class FinetuningScheduler(Callback):
         return compile_for_module(self.schedule_path, pl_module, None)
 
     def _set_plan(self, plan: dict[str, Any]) -> None:
+        check_adapters({"plan": plan["namespace"]["adapter"]})
         self.plan = plan
         self.phases = phases_of(plan)
         self.options = options_of(plan, self.overrides)
@@ -261,11 +264,15 @@ class FinetuningScheduler(Callback):
         distributed.rewrap_ddp(trainer)
         self._fit_started = True
         self._awaiting_resume = trainer.strategy.restore_checkpoint_after_setup
+        trigger = _resume_trigger(trainer) if resumed else Trigger("start")
         self._phase_started(trainer)
-        log.info("ftsc: %s", self._describe(trainer, pl_module))
+        self._fit_start_trigger = trigger
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._awaiting_resume = False  # any resume has happened by now
+        if self._fit_start_trigger is not None:  # the loops are restored now: the epoch is the resumed one
+            self._record(trainer, self._fit_start_trigger)
+            self._fit_start_trigger = None
 
     def _intercept_sharded_resume(self, strategy: Any) -> None:
         """FSDP and ModelParallel restore a checkpoint after `on_fit_start`, and load its optimizer state
@@ -372,25 +379,29 @@ class FinetuningScheduler(Callback):
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.depth >= self.last_depth:
             return
-        if self._should_transition(trainer):
-            self._advance(trainer, pl_module)
+        trigger = self._transition_trigger(trainer)
+        if trigger is not None:
+            self._advance(trainer, pl_module, trigger)
 
-    def _should_transition(self, trainer: pl.Trainer) -> bool:
+    def _transition_trigger(self, trainer: pl.Trainer) -> Trigger | None:
+        """Why the current phase ends now (its `until epoch`, or early stopping on any rank), or None."""
         phase = self.phases[self.depth]
         by_epoch = 0 <= phase.max_transition_epoch <= trainer.current_epoch
-        if self._opts().epoch_transitions_only:
-            return by_epoch
         stopping = self.early_stopping_callback(trainer)
-        complete = stopping is not None and stopping.phase_complete
-        return distributed.any_rank(trainer, complete) or by_epoch
+        if not self._opts().epoch_transitions_only:
+            complete = stopping is not None and stopping.phase_complete
+            if distributed.any_rank(trainer, complete) and not by_epoch:
+                return Trigger("early_stopping", monitor=stopping.monitor if stopping is not None else None)
+        return Trigger("epoch", until_epoch=phase.max_transition_epoch) if by_epoch else None
 
-    def _advance(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def _advance(self, trainer: pl.Trainer, pl_module: pl.LightningModule, trigger: Trigger) -> None:
         options = self._opts()
         target = self.phases[self.depth + 1]
         parameters = self._parameters(pl_module)
         lr_state = transitions.lr_state(trainer)
+        restored = None
         if options.restore_best:
-            self._restore_best(trainer, pl_module)
+            restored = self._restore_best(trainer, pl_module)
             transitions.restore_lr_state(trainer, lr_state)
         self._thaw(pl_module, parameters, target)
         self.groups = transitions.add_phase(
@@ -400,7 +411,7 @@ class FinetuningScheduler(Callback):
         self.depth = target.index
         distributed.rewrap_ddp(trainer)
         self._phase_started(trainer)
-        log.info("ftsc: %s", self._describe(trainer, pl_module))
+        self._record(trainer, trigger, restored)
 
     def _note_reinit(self, phase: PhaseSpec, options: Options) -> None:
         if phase.optimizer is not None or options.optimizer is not None:
@@ -415,46 +426,64 @@ class FinetuningScheduler(Callback):
         checkpoint = self.checkpoint_callback(trainer)
         if isinstance(checkpoint, FTSCheckpoint):
             checkpoint.note_depth(self.depth)
-        optimizer = trainer.optimizers[0]
-        thawed = sum(1 for p in trainer.lightning_module.parameters() if p.requires_grad)
-        lrs = tuple(float(group["lr"]) for group in optimizer.param_groups)
-        self.history.append(
-            Transition(trainer.current_epoch, self.depth, self.phases[self.depth].name, thawed, lrs)
-        )
 
-    def _describe(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> str:
-        record = self.history[-1]
-        phase = self.phases[record.depth]
-        lrs = ", ".join(f"{lr:.3g}" for lr in record.lrs)
-        return (
-            f"epoch {record.epoch}: {phase.label} of {len(self.phases)} — {record.thawed} trainable "
-            f"parameter "
-            f"tensors, {len(record.lrs)} optimizer groups (lr {lrs})"
+    def _record(self, trainer: pl.Trainer, trigger: Trigger, restored: Restored | None = None) -> None:
+        """Keep the phase start in `history` and report it (rank zero, unless `report=False`)."""
+        transition = self._transition(trainer, trigger, restored)
+        self.history.append(transition)
+        if self.report and trainer.is_global_zero:
+            log_transition(transition)
+
+    def _transition(self, trainer: pl.Trainer, trigger: Trigger, restored: Restored | None) -> Transition:
+        """What the phase start looks like: counted on the LightningModule (sharded strategies: this rank's
+        view), with each optimizer group's owner phase."""
+        parameters = list(trainer.lightning_module.parameters())
+        trainable = [p for p in parameters if p.requires_grad]
+        owners = tuple(
+            (self.phases[group.phase].name or f"phase {group.phase}")
+            + (" (no decay)" if group.no_decay else "")
+            for group in self.groups
+        )
+        return Transition(
+            epoch=trainer.current_epoch,
+            depth=self.depth,
+            name=self.phases[self.depth].name,
+            thawed=len(trainable),
+            lrs=tuple(float(group["lr"]) for group in trainer.optimizers[0].param_groups),
+            phases=len(self.phases),
+            trigger=trigger,
+            tensors=len(parameters),
+            trainable=sum(p.numel() for p in trainable),
+            total=sum(p.numel() for p in parameters),
+            groups=owners,
+            restored=restored,
         )
 
     # --- restoring
     # ---------------------------------------------------------------------------------------------
 
-    def _restore_best(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+    def _restore_best(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> Restored | None:
         """Load the best checkpoint so far into the model, optimizer and lr schedulers before the next phase;
         a best checkpoint from an earlier phase first gets that phase's optimizer layout back."""
         checkpoint = self.checkpoint_callback(trainer)
         path = getattr(checkpoint, "best_model_path", "")
-        if not path:
+        if checkpoint is None or not path:
             log.warning(
                 "ftsc: restore_best is on but no best checkpoint was saved yet; continuing without it"
             )
-            return
+            return None
         best_depth = checkpoint.best_depth if isinstance(checkpoint, FTSCheckpoint) else self._depth_in(path)
         if best_depth != self.depth:
             self._rebuild(trainer, pl_module, best_depth)
-        transitions.load_checkpoint(trainer, path)
+        epoch = transitions.load_checkpoint(trainer, path)
         parameters = self._parameters(pl_module)
         for index in range(best_depth + 1, self.depth + 1):
             self.groups = transitions.add_phase(
                 trainer, pl_module, parameters, self.phases[index], self._opts(), self.phases, self.groups
             )
             self._note_reinit(self.phases[index], self._opts())
+        score = checkpoint.best_model_score
+        return Restored(_shown_path(path), epoch, checkpoint.monitor, None if score is None else float(score))
 
     def _depth_in(self, path: str) -> int:
         state = read_callback_state(path, self.state_key)
@@ -549,6 +578,10 @@ class FinetuningScheduler(Callback):
         self._rebuild(trainer, pl_module, state.depth)
         distributed.rewrap_ddp(trainer)
         self._phase_started(trainer)
+        if self._fit_start_trigger is not None:  # before training: reported at its start
+            self._fit_start_trigger = _resume_trigger(trainer)
+        else:
+            self._record(trainer, _resume_trigger(trainer))
 
     def _current_trainer(self) -> pl.Trainer:
         if self._trainer is None:
@@ -569,6 +602,20 @@ class FinetuningScheduler(Callback):
         ours = [c for c in callbacks if isinstance(c, FTSCheckpoint)]
         monitored = [c for c in callbacks if c.monitor]
         return (ours or monitored or [None])[0]
+
+
+def _resume_trigger(trainer: pl.Trainer) -> Trigger:
+    path = trainer.ckpt_path
+    return Trigger("resume", checkpoint=_shown_path(path) if path else None)
+
+
+def _shown_path(path: str | os.PathLike[str]) -> str:
+    """A checkpoint path as the report shows it: relative to the current folder when under it."""
+    location = Path(path)
+    try:
+        return str(location.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(location)
 
 
 def _lightning_default_checkpoint(callback: Callback) -> bool:

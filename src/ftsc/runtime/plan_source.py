@@ -11,9 +11,10 @@ from typing import Any
 
 from torch import nn
 
-from ftsc.adapters.base import StrategyAdapter
+from ftsc.adapters.base import AdapterError, StrategyAdapter
+from ftsc.adapters.registry import adapter_class
 from ftsc.cli.report import FileReport, render
-from ftsc.compiler.compile import module_prefix
+from ftsc.compiler.compile import CompileResult, compile_schedule, module_prefix
 from ftsc.compiler.files import compile_file
 from ftsc.compiler.namespace import ModuleInfo, Namespace, ParameterInfo
 from ftsc.compiler.plan import PlanError, read_plan
@@ -49,26 +50,38 @@ def load_plan(plan: PlanSource) -> dict[str, Any]:
         raise RuntimeConfigError(str(exc)) from None
 
 
+def check_adapters(references: Mapping[str, str] | None) -> None:
+    """Every strategy adapter named (by `custom_strategy_adapters`, or a plan's `namespace.adapter`) can be
+    loaded; RuntimeConfigError naming the first that cannot (unknown name, did-you-mean, failed import)."""
+    for key, reference in (references or {}).items():
+        try:
+            adapter_class(str(reference))
+        except AdapterError as exc:
+            where = "the plan's adapter" if key == "plan" else f"custom_strategy_adapters[{key!r}]"
+            raise RuntimeConfigError(f"{where}: {exc}") from None
+
+
+def check_schedule(schedule: str | os.PathLike[str]) -> None:
+    """Before the model exists: the schedule can be read and has no error that parameter names cannot
+    change (syntax, settings, classes, adapter); ScheduleCompileError lists them as `ftsc check` does."""
+    path, text = _read(schedule)
+    result = compile_schedule(text, None, path=str(path))
+    _raise_errors(path, text, result, "has errors")
+
+
 def compile_for_module(
     schedule: str | os.PathLike[str], module: nn.Module, adapter: StrategyAdapter | None = None
 ) -> dict[str, Any]:
     """Compile `schedule` against `module`'s parameters (canonical names; `adapter` None: the schedule's own
-    `use adapter`); raise
-    `ScheduleCompileError` listing every error with its location, as `ftsc check` prints them."""
-    path = Path(schedule)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuntimeConfigError(f"{path}: cannot read the schedule ({exc})") from None
+    `use adapter`); raise `ScheduleCompileError` listing every error with its location, as `ftsc check`
+    prints them."""
+    path, text = _read(schedule)
     parsed = parse(text)
     namespace = _inside(live_namespace(module), module_prefix(parsed.schedule))
     result = compile_file(text, path, namespace=namespace, adapter=adapter, parsed=parsed)
-    if result.has_errors or result.plan is None:
-        report = render([FileReport(SourceText(text, str(path)), tuple(result.diagnostics))], "human")
-        raise ScheduleCompileError(
-            f"{path} does not compile against the model's "
-            f"{counted(len(namespace.names), 'parameter')}:\n{report}"
-        )
+    what = f"does not compile against the model's {counted(len(namespace.names), 'parameter')}"
+    _raise_errors(path, text, result, what)
+    assert result.plan is not None
     return dict(result.plan)
 
 
@@ -93,6 +106,21 @@ def _inside(namespace: Namespace, prefix: str) -> Namespace:
             if alias.startswith(start) and target.startswith(start)
         },
     )
+
+
+def _read(schedule: str | os.PathLike[str]) -> tuple[Path, str]:
+    path = Path(schedule)
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuntimeConfigError(f"{path}: cannot read the schedule ({exc})") from None
+
+
+def _raise_errors(path: Path, text: str, result: CompileResult, what: str) -> None:
+    if result.has_errors:
+        errors = tuple(d for d in result.diagnostics if d.is_error)
+        report = render([FileReport(SourceText(text, str(path)), errors)], "human")
+        raise ScheduleCompileError(f"{path} {what}:\n{report}")
 
 
 def live_namespace(module: nn.Module) -> Namespace:

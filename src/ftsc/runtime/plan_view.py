@@ -27,7 +27,7 @@ class PhaseSpec:
 
 @dataclass(frozen=True)
 class Options:
-    """The `defaults { }` settings of LANGUAGE.md, as the run uses them."""
+    """The `defaults { }` settings of the language (docs/language.md), as the run uses them."""
 
     lr: float
     restore_best: bool

@@ -182,17 +182,20 @@ def restore_lr_state(trainer: pl.Trainer, state: LrState) -> None:
         group["lr"] = lr
 
 
-def load_checkpoint(trainer: pl.Trainer, path: str) -> None:
+def load_checkpoint(trainer: pl.Trainer, path: str) -> int | None:
     """Restore model weights, precision-plugin state, optimizer and lr scheduler states from `path` (not the
-    loops or callbacks): the same connector calls a resume makes, so every strategy's format is handled."""
+    loops or callbacks): the same connector calls a resume makes, so every strategy's format is handled.
+    Returns the epoch the checkpoint was saved in, when it records one."""
     connector = trainer._checkpoint_connector
     resumed_from = connector._ckpt_path  # `trainer.ckpt_path` keeps naming the checkpoint the fit began from
     trainer.strategy.barrier("ftsc-restore-best")
     try:
         connector.resume_start(checkpoint_path=path)
+        epoch = connector._loaded_checkpoint.get("epoch")
         connector.restore_model()
         connector.restore_precision_plugin_state()
         connector.restore_optimizers_and_schedulers()
     finally:
         connector.resume_end()
         connector._ckpt_path = resumed_from
+    return epoch if isinstance(epoch, int) else None
