@@ -14,7 +14,9 @@ from collections.abc import Callable
 from ftsc.diagnostics import Diagnostic, Fix, Span, error
 
 _PATTERN_CHARS = re.compile(r"[A-Za-z0-9_\-*$.{},]*")
-_BEFORE = re.compile(r"[A-Za-z0-9_\-*$.{}]*$")
+_BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-*$.{}")
+_DIGITS = frozenset("0123456789")
+_MAX_LOOK_BACK = 256  # characters of a pattern before a mistake; a longer run is not a selector's
 
 
 def _class(match: re.Match[str]) -> str:
@@ -66,15 +68,16 @@ def rewrite(text: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 def _recognise(text: str, diagnostic: Diagnostic) -> Diagnostic | None:
     """The E102 for a range mistake at or right after `diagnostic`'s place, or None."""
-    digits = re.search(r"\d*$", text[: diagnostic.span.start])
-    assert digits is not None
-    for at in (diagnostic.span.start, diagnostic.span.end, digits.start()):
+    digits = _run_before(text, diagnostic.span.start, _DIGITS)
+    starts = (diagnostic.span.start, diagnostic.span.end, *(() if digits is None else (digits,)))
+    for at in starts:
         for regex, spelling, what in _MISTAKES:
             match = regex.match(text, at)
             if match is None or (what == "a range without braces" and diagnostic.code != "E102"):
                 continue
-            start = _BEFORE.search(text, 0, match.start())
-            begin = start.start() if start is not None else match.start()
+            begin = _run_before(text, match.start(), _BEFORE)
+            if begin is None:
+                continue
             rest = _PATTERN_CHARS.match(text, match.end())
             end = rest.end() if rest is not None else match.end()
             if begin == match.start() and what != "a range without braces":
@@ -89,6 +92,17 @@ def _recognise(text: str, diagnostic: Diagnostic) -> Diagnostic | None:
             fix = Fix(f"Replace with `{suggestion}`", span, suggestion)
             return error("E102", message, span, fixes=[fix])
     return None
+
+
+def _run_before(text: str, end: int, chars: frozenset[str]) -> int | None:
+    """Where the run of `chars` that ends at `end` starts; None when it is longer than _MAX_LOOK_BACK.
+    (A backward regex search, `[…]*$`, retries from every offset: quadratic on a long run of digits.)"""
+    start = end
+    while start > 0 and text[start - 1] in chars:
+        start -= 1
+        if end - start > _MAX_LOOK_BACK:
+            return None
+    return start
 
 
 def _inside(span: Span, outer: Span) -> bool:

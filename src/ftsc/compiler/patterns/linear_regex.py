@@ -94,20 +94,29 @@ class LinearRegex:
         self._test = test  # _re2.RE2, without capture groups
 
     def fullmatch(self, text: str) -> bool:
-        encoded = text.encode()
+        encoded = _utf8(text)
         return bool(self._test.Match(_BOTH, encoded, 0, len(encoded))[0] != _NO_MATCH)
 
     def match(self, text: str) -> bool:
-        encoded = text.encode()
+        encoded = _utf8(text)
         return bool(self._test.Match(_START, encoded, 0, len(encoded))[0] != _NO_MATCH)
 
     def group(self, text: str, name: str) -> str | None:
-        found = self._with_groups.match(text)
+        try:
+            found = self._with_groups.match(text)
+        except UnicodeEncodeError:  # a lone surrogate: no entry of an FTS file can name it
+            return None
         return None if found is None else str(found.group(name))
 
     @functools.cached_property
     def _with_groups(self) -> Any:
         return re2.compile(self.translated, _OPTIONS)
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8 for RE2; a lone surrogate (a namespace may hold one) passes as the bytes RE2 reads as one
+    invalid character, instead of failing the encoding."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def compile_regex(source: str) -> LinearRegex:
