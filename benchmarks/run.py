@@ -71,7 +71,7 @@ def summary_rows(
     )
     index = compiled["index"]
     assert isinstance(index, dict)
-    rows.append(["namespace index (trie), first call", ms(index["median"]), "-", "info"])
+    rows.append(["namespace index, first call (lazy)", ms(index["median"]), "-", "info"])
     recompile = compiled["recompile"]
     assert isinstance(recompile, dict)
     rows.append(["re-compile, selector results kept (as the LSP does)", ms(recompile["median"]), "-", "info"])
@@ -85,8 +85,8 @@ def summary_rows(
         [
             "FTS-style / ftsc compile",
             f"{ratio:.2f}x (fastest runs {fastest:.2f}x)",
-            "> 1x",
-            _verdict(ratio > 1),
+            f">= {compile_50k.RATIO_GOAL:g}x",
+            _verdict(ratio >= compile_50k.RATIO_GOAL),
         ]
     )
     check = compiled["check"]

@@ -41,6 +41,7 @@ def _document(layers: int = 3) -> dict[str, object]:
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path / "cache"
     monkeypatch.setenv("FTSC_CACHE_DIR", str(cache))
+    monkeypatch.setattr(namespace_cache, "MIN_BYTES", 0)  # these test files are small
     namespace_cache.configure()
     return cache / "namespaces"
 
@@ -158,7 +159,7 @@ def test_a_sound_header_over_data_of_another_shape_is_a_miss(tmp_path: Path, fol
 
 
 def test_concurrent_writers_leave_one_sound_entry(tmp_path: Path, folder: Path) -> None:
-    path = _write(tmp_path / "ns.json", _document(layers=200))
+    path = _write(tmp_path / "ns.json", _document(layers=1500))  # over MIN_BYTES in the children too
     code = (
         "import sys; from ftsc.compiler.namespace import load_namespace; "
         "n = load_namespace(sys.argv[1]); print(len(n), n.fingerprint())"
@@ -181,6 +182,7 @@ def test_concurrent_writers_leave_one_sound_entry(tmp_path: Path, folder: Path) 
 def test_an_unwritable_cache_folder_only_means_no_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(namespace_cache, "MIN_BYTES", 0)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("FTSC_CACHE_DIR", str(blocker / "cache"))  # cannot be created, even by root
@@ -206,6 +208,7 @@ def test_a_read_only_cache_folder_only_means_no_entry(
 
 
 def test_off_in_the_environment_disables_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(namespace_cache, "MIN_BYTES", 0)
     monkeypatch.setenv("FTSC_CACHE_DIR", "off")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -235,12 +238,27 @@ def _check(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
+def test_a_small_file_is_read_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FTSC_CACHE_DIR", str(tmp_path / "cache"))
+    path = _write(tmp_path / "ns.json", _document())
+    assert path.stat().st_size < namespace_cache.MIN_BYTES
+    _same(load_namespace(path), load_namespace(path, cache=False))
+    assert not (tmp_path / "cache").exists()
+
+
 def test_cli_no_cache_and_cache_dir(tmp_path: Path) -> None:
+    _write(tmp_path / "big.json", _document(layers=1500))  # over MIN_BYTES: cached
+    assert (tmp_path / "big.json").stat().st_size >= namespace_cache.MIN_BYTES
+    schedule = str(tmp_path / "big.fts")
+    Path(schedule).write_text(
+        'fts 1\nuse namespace "big.json"\nphase top {\n    thaw layers.1499.**\n}\n'
+        "phase rest_of_model {\n    thaw rest\n}\n",
+        encoding="utf-8",
+    )
     default = tmp_path / "default"
     env = {**os.environ, "FTSC_CACHE_DIR": str(default)}
-    schedule = "examples/bert.fts"
     first = _check(schedule, "--no-cache", env=env)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 0, first.stdout + first.stderr
     assert not default.exists()
     moved = tmp_path / "moved"
     second = _check(schedule, "--cache-dir", str(moved), env=env)

@@ -16,6 +16,7 @@ from ftsc.cli.common import (
     EXIT_ERRORS,
     EXIT_OK,
     UsageError,
+    add_cache_options,
     add_color_option,
     check_output,
     namespace_option,
@@ -33,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--namespace", metavar="NS", type=Path, required=True, help="namespace JSON file of the model"
     )
+    add_cache_options(parser)
     parser.add_argument(
         "--strategy",
         choices=tuple(STRATEGIES),

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ftsc.compiler import namespace_cache
 from ftsc.compiler.bulk import collector_paused
 from ftsc.compiler.schema import dotted_names_ok, validate_namespace_data
 from ftsc.io import JsonFileError, parse_json_bytes, read_file_bytes
@@ -427,7 +428,8 @@ def load_namespace(path: str | os.PathLike[str], *, cache: bool = True) -> Names
     """Read and validate a namespace file; every failure is a NamespaceError that says what to do.
 
     With `cache`, a file whose bytes loaded before comes from the persistent cache
-    (`ftsc.compiler.namespace_cache`), its segment trie with it, and a new one is stored there.
+    (`ftsc.compiler.namespace_cache`), its sorted name order with it, and a new one is stored there;
+    files under `namespace_cache.MIN_BYTES` are always read as they are.
     """
     with collector_paused():  # some 150,000 new acyclic objects: no cycle hunting meanwhile
         return _load_namespace(os.fspath(path), cache)
@@ -436,9 +438,8 @@ def load_namespace(path: str | os.PathLike[str], *, cache: bool = True) -> Names
 def _load_namespace(where: str, cache: bool) -> Namespace:
     try:
         content = read_file_bytes(where)
+        cache = cache and len(content) >= namespace_cache.MIN_BYTES
         if cache:
-            from ftsc.compiler import namespace_cache
-
             key, entry = namespace_cache.read_entry(content)
             if entry is not None:
                 return namespace_cache.adopt(Namespace._from_entry(entry, where), entry)
