@@ -578,6 +578,11 @@ def test_e101_suggests_dropping_leading_segments_the_namespace_lacks(namespace: 
     assert "once `model.` is dropped" in note.message
 
 
+def test_no_shift_that_leaves_only_wildcards(namespace: Namespace) -> None:
+    diagnostic = single(run("phase a { thaw lit.** }\n", namespace), "E101")
+    assert "did you mean" not in diagnostic.message and not diagnostic.fixes
+
+
 def test_no_i107_while_some_selector_matches_as_written() -> None:
     text = "phase a { thaw head.* }\nphase b { thaw model.norm.weight }\n"
     result = run(text, WRAPPED)

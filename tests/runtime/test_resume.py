@@ -65,7 +65,8 @@ def test_checkpoint_records_state_version_and_fingerprint(
     folder, _ = uninterrupted
     data = torch.load(folder / "ckpt" / "epoch=1.ckpt", weights_only=False)
     state = data["callbacks"]["FinetuningScheduler"]
-    assert state["state_version"] == 1
+    assert state["state_version"] == 2
+    assert state["names"] == {"drop": "", "add": ""}  # the toy model's names are the plan's
     assert state["depth"] == 1
     assert state["plan_fingerprint"].startswith("sha256:")
     assert [g["phase"] for g in state["groups"]] == [0, 1]

@@ -68,7 +68,10 @@ def find_shift(seq: syntax.Seq, index: SegmentIndex) -> Shift | None:
     if leading and leading[0] not in trie:
         for count in range(1, min(len(leading), _MAX_DROPPED) + 1):
             rest = _drop(seq, count)
-            if rest is not None and _matches(rest, index):
+            first = rest.nodes[0] if rest is not None else None
+            if rest is None or not isinstance(first, syntax.Lit) or first.text not in trie:
+                continue  # what is left must start with a name the namespace has (never a bare `**`)
+            if _matches(rest, index):
                 return Shift(drop=".".join(leading[:count]) + ".")
     return None
 
