@@ -367,18 +367,27 @@ def _overlaps(phases: list[ast.Phase], selection: Selection, namespace: Namespac
     Each name remembers the first phase to thaw it, so a later phase is compared with those owners only,
     never with every earlier phase: 250 phases thawing one name are 249 conflicts, not 31,125 pairs."""
     conflicts: dict[tuple[int, Span, Span], list[int]] = defaultdict(list)
-    owners: dict[int, int] = {}  # position -> the first phase that thaws it
+    owners: dict[int, int] | None = None  # position -> the first phase that thaws it, once needed
+    earlier: set[int] = set()
     for second, thawed in enumerate(selection.thawed):
-        for second_selector, positions in selection.sites[second]:
-            by_owner: defaultdict[int, set[int]] = defaultdict(set)
-            for position in positions.intersection(owners):  # rare: only conflicts are looked at
-                by_owner[owners[position]].add(position)
-            for first, taken in by_owner.items():
-                for first_selector, first_positions in selection.sites[first]:
-                    shared = taken & first_positions
-                    if shared:
-                        conflicts[(first, first_selector.span, second_selector.span)].extend(sorted(shared))
-        owners.update(dict.fromkeys(thawed.difference(owners), second))
+        if not earlier.isdisjoint(thawed):  # rare: only then find which selectors are involved
+            if owners is None:
+                owners = {}
+                for first in reversed(range(second)):  # the earliest phase writes last, and stays
+                    owners.update(dict.fromkeys(selection.thawed[first], first))
+            for second_selector, positions in selection.sites[second]:
+                by_owner: defaultdict[int, set[int]] = defaultdict(set)
+                for position in positions & earlier:
+                    by_owner[owners[position]].add(position)
+                for first, taken in by_owner.items():
+                    for first_selector, first_positions in selection.sites[first]:
+                        shared = taken & first_positions
+                        if shared:
+                            key = (first, first_selector.span, second_selector.span)
+                            conflicts[key].extend(sorted(shared))
+        if owners is not None:
+            owners.update(dict.fromkeys(thawed - earlier, second))
+        earlier |= thawed
     problems: list[Diagnostic] = []
     for (first, first_span, second_span), found in conflicts.items():
         count = len(found)

@@ -397,7 +397,10 @@ class SelectorResolver:
             return Resolution(selector, None, [error("E102", exc.message, exc.span)])
         if self.index is None:
             return Resolution(selector, None, problems)
-        positions = matcher.match(self.index)
+        try:
+            positions = matcher.match(self.index)
+        except PatternTooComplex as exc:  # its regex is past RE2's memory budget
+            return Resolution(selector, None, [error("E102", exc.message, exc.span)])
         self.index.remember(key, positions)
         if not positions:
             problems.append(self._no_match(selector, matcher))

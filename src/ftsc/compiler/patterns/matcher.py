@@ -85,7 +85,7 @@ class SegmentMatcher:
 
     @functools.cached_property
     def _regex(self) -> LinearRegex:
-        return _linear(self.pattern, Span(0, 0))  # smaller than the whole pattern's, which compiled
+        return _linear(self.pattern, Span(0, 0))  # a segment of a pattern of at most 10,000 characters
 
 
 Alternative = tuple[SegmentMatcher, ...]
@@ -120,8 +120,11 @@ class PatternMatcher:
             tuple(_segment_matcher(segment, seq.span) for segment in segments) for segments in _expand(seq)
         )
         self._start = self._closure({(index, 0) for index in range(len(self.alternatives))})
-        # The whole pattern as one regex over a full name (what the candidates are checked with).
-        self.regex = _linear("|".join(f"(?:{_name_regex(alt)})" for alt in self.alternatives), seq.span)
+
+    @functools.cached_property
+    def regex(self) -> LinearRegex:
+        """The whole pattern as one regex over a full name (what the candidates are checked with)."""
+        return _linear("|".join(f"(?:{_name_regex(alt)})" for alt in self.alternatives), self.seq.span)
 
     def match(self, index: SegmentIndex) -> list[int]:
         """Positions (namespace order) of every name the pattern matches."""
