@@ -123,6 +123,9 @@ def add_memory_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--precision", choices=tuple(PRECISIONS), help="Lightning's precision")
     group.add_argument("--strategy", choices=STRATEGIES, help="how model states are placed on the devices")
     group.add_argument(
+        "--optimizer", metavar="CLASS", help="phase 0's optimizer class, with its defaults (`AdamW`)"
+    )
+    group.add_argument(
         "--activations",
         metavar="SIZE|REPORT.json",
         help="activation allowance per device, or a run's memory report",
@@ -139,6 +142,7 @@ def memory_overrides(args: argparse.Namespace) -> dict[str, object] | None:
         "precision": args.precision,
         "strategy": args.strategy,
         "activations": args.activations,
+        "optimizer": args.optimizer,
     }
     if args.devices is not None and args.devices < 1:
         raise UsageError("--devices: must be 1 or more")

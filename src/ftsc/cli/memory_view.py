@@ -188,8 +188,9 @@ def write_png(
     for x, phase, top, extra in zip(positions, phases, bottom, allowances, strict=True):
         fits = limit is None or phase.peak_states + extra * gib <= limit
         color, weight = ("black", "normal") if fits else ("#C44E52", "bold")
-        bars.annotate(format_bytes(phase.peak.states), (x, top + extra), xytext=(0, 3),
-                      textcoords="offset points", ha="center", fontsize=8, color=color, fontweight=weight)  # fmt: skip
+        label = format_bytes(phase.peak.states)
+        bars.annotate(label, (x, top + extra), xytext=(0, 3), textcoords="offset points", ha="center",
+                      fontsize=8, color=color, fontweight=weight)  # fmt: skip
     bars.set_xticks(positions, labels)
     bars.set_ylabel("GiB per device (fullest rank)")
     bars.set_title(title, fontsize=11)

@@ -143,6 +143,9 @@ def read_budget(
         budget.precision = str(values["precision"])
     if "strategy" in values:
         budget.strategy = str(values["strategy"])
+    if isinstance(values.get("optimizer"), str):  # the command line's class name, with its defaults
+        name = str(values["optimizer"])
+        budget.optimizer = OptimizerSpec(name if "." in name else f"torch.optim.{name}", {})
     if "activations" in values:
         _read_activations(budget, values["activations"], base, spans.get("activations", budget.anchor))
     return budget
