@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     namespace = namespace_option(args.namespace)
     wants_memory = args.memory or args.memory_png is not None
     overrides = memory_overrides(args)
-    memory, budget, thaws, notes = None, None, [], ""
+    memory, budget, thaws, notes, report = None, None, [], "", None
     if args.file.endswith(".json"):
         plan = _read_plan(args.file)
         if wants_memory:
@@ -77,14 +77,15 @@ def run(args: argparse.Namespace) -> int:
                 adapter_option(args.adapter),
                 (overrides or {}) if wants_memory else overrides,
             )
-        if result.plan is None:
+        over_budget = wants_memory and result.memory is not None  # E701 drops the plan, not the table
+        if result.plan is None and not over_budget:
             sys.stderr.write(render([report], "human", color=use_color("auto", sys.stderr)))
             print("ftsc: cannot explain a schedule that does not compile", file=sys.stderr)
             return EXIT_ERRORS
         if wants_memory:
-            shown = tuple(d for d in report.diagnostics if d.code in ("W702", "I703"))
+            shown = tuple(d for d in report.diagnostics if d.code in ("E701", "W702", "I703"))
             notes = render([replace(report, diagnostics=shown)], "human", color=use_color("auto", sys.stderr))
-        plan = result.plan
+        plan = result.plan or {}
         memory, budget, thaws = result.memory, result.memory_budget, result.canonical_params
         if namespace is None:
             namespace = result.namespace  # the schedule's `use namespace`: the plan's names are its names
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:
             raise UsageError("--memory-png needs matplotlib: pip install matplotlib") from None
         print(f"wrote {args.memory_png}", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_ERRORS if any(d.code == "E701" for d in (report.diagnostics if report else ())) else EXIT_OK
 
 
 def _read_plan(name: str) -> Plan:

@@ -24,6 +24,7 @@ model's own dtypes, so mixed precision trains fp32 weights). Gradients have thei
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -247,7 +248,7 @@ class _Placement:
             buckets = grads if strategy == "ddp" and self.world > 1 else 0
             return (RankMemory(self.param_bytes[0], grads, state, buckets),) * self.world
         if strategy == "fsdp2":
-            return tuple(self._fsdp2_rank(rank, trainable, optimizer) for rank in range(self.world))
+            return self._fsdp2_ranks(trainable, optimizer)
         return tuple(self._fsdp1_rank(rank, trainable, optimizer) for rank in range(self.world))
 
     @staticmethod
@@ -271,22 +272,22 @@ class _Placement:
         rows = param.shape[0]
         return -(-rows // self.world) * (param.numel // rows if rows else 0)
 
-    def _fsdp2_local(self, position: int, rank: int) -> tuple[int, ...]:
-        shape = self.params[position].shape
-        if not self._sharded(position):
-            return shape
-        chunk = -(-shape[0] // self.world)
-        rows = max(0, min(chunk, shape[0] - rank * chunk))
-        return (rows, *shape[1:])
-
-    def _fsdp2_rank(self, rank: int, trainable: list[int], layout: StateLayout | None) -> RankMemory:
+    def _fsdp2_ranks(self, trainable: list[int], layout: StateLayout | None) -> tuple[RankMemory, ...]:
+        """Every rank at once: parameters of one shape shard alike, so each distinct (shape, dtype, sharded)
+        is worked out once per rank and multiplied (DeepSeek-V3 has 45k tensors but a few dozen shapes)."""
         grads = sum(self._fsdp2_padded(i) * self.params[i].itemsize for i in trainable)
         if layout is not None and not layout.per_element and any(self._sharded(i) for i in trainable):
             layout = None  # factored state (Adafactor) of a DTensor shard: not modelled
-        state = self._state(
-            layout, [(self._fsdp2_local(i, rank), self.params[i].itemsize) for i in trainable]
-        )
-        return RankMemory(self.param_bytes[rank], grads, state)
+        kinds = Counter((self._sharded(i), self.params[i].shape, self.params[i].itemsize) for i in trainable)
+        ranks = []
+        for rank in range(self.world):
+            state: int | None = 0
+            for (sharded, shape, itemsize), count in kinds.items():
+                local = _local_rows(shape, rank, self.world) if sharded else shape
+                one = self._state(layout, [(local, itemsize)])
+                state = None if one is None or state is None else state + one * count
+            ranks.append(RankMemory(self.param_bytes[rank], grads, state))
+        return tuple(ranks)
 
     # -- FSDP1 ---------------------------------------------------------------------------------------
 
@@ -317,6 +318,13 @@ class _Placement:
                 if member in training and local:
                     tensors.append(((local,), unit.itemsize))
         return RankMemory(self.param_bytes[rank], grads, self._state(layout, tensors))
+
+
+def _local_rows(shape: tuple[int, ...], rank: int, world: int) -> tuple[int, ...]:
+    """A rank's dim-0 shard as torch.chunk cuts it: chunks of ceil(rows / world) rows, the last short or
+    empty."""
+    chunk = -(-shape[0] // world)
+    return (max(0, min(chunk, shape[0] - rank * chunk)), *shape[1:])
 
 
 @dataclass
