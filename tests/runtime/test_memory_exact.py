@@ -48,6 +48,9 @@ def check_reports(out: Path, configs: list[str], world: int, stderr: str = "") -
         path = out / f"{config}.json"
         assert path.exists(), f"{config}: no report\n{stderr[-3000:]}"
         report = json.loads(path.read_text())
+        assert report["devices"] == world
+        # no CUDA counters on CPU, so no measured activations to feed back
+        assert all(phase["activations"] is None for phase in report["phases"])
         found = mismatches(report, world)
         if found:
             problems[config] = found
@@ -70,6 +73,19 @@ def test_a_hugging_face_model_from_its_config(tmp_path: Path, precision: str) ->
     run_hf(precision, tmp_path)
     report = json.loads((tmp_path / f"gpt2@{precision}.json").read_text())
     assert mismatches(report, 1) == []
+
+
+def test_the_report_line_puts_the_estimate_beside_each_measurement() -> None:
+    from ftsc.compiler.memory.model import MemoryConfig, OptimizerSpec, PhaseInput, estimate
+    from ftsc.runtime.memory_report import Measured, memory_line
+
+    plan = estimate(
+        [(4, 2)], ["float32"], [PhaseInput("all", (0,))], MemoryConfig(optimizer=OptimizerSpec("SGD"))
+    )
+    line = memory_line("phase 0 `all`", 0, Measured(params=32, grads=32, optimizer=8), plan, 0)
+    assert line.startswith("phase 0 `all` on rank 0: params 32 B (= estimate), grads 32 B (= estimate)")
+    assert "optimizer 8 B (estimate 0 B)" in line  # SGD without momentum keeps nothing
+    assert "CUDA" not in line
 
 
 MULTI = ["sgd", "sgd-momentum@bf16-true", "adam-amsgrad", "rmsprop-centered-momentum@bf16-true", "nadam",

@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ftsc.compiler.memory.budget import format_bytes
 from ftsc.compiler.memory.model import (
     EstimateError,
     MemoryConfig,
@@ -34,6 +35,7 @@ from ftsc.compiler.memory.model import (
     estimate,
 )
 from ftsc.io import atomic_write_json
+from ftsc.runtime.errors import RuntimeConfigError
 from ftsc.runtime.names import canonical_name
 
 __all__ = ["MEMORY_VERSION", "FTSMemoryReport", "Measured", "measure", "memory_line"]
@@ -97,10 +99,6 @@ def measure(module: nn.Module, optimizer: torch.optim.Optimizer) -> Measured:
     )
 
 
-def _mib(value: int | None) -> str:
-    return "?" if value is None else f"{value / 2**20:,.2f} MiB"
-
-
 def memory_line(label: str, rank: int, measured: Measured, plan: MemoryPlan | None, depth: int) -> str:
     """One line for the transition report: measured bytes with the estimate beside them."""
     estimated = plan.phases[depth].ranks[rank] if plan is not None else None
@@ -114,12 +112,13 @@ def memory_line(label: str, rank: int, measured: Measured, plan: MemoryPlan | No
         same = (
             ""
             if expected is None
-            else (" (= estimate)" if expected == value else f" (estimate {_mib(expected)})")
+            else (" (= estimate)" if expected == value else f" (estimate {format_bytes(expected)})")
         )
-        parts.append(f"{field} {_mib(value)}{same}")
+        parts.append(f"{field} {format_bytes(value)}{same}")
     line = f"{label} on rank {rank}: " + ", ".join(parts)
     if measured.cuda_max_allocated is not None:
-        line += f"; CUDA allocated {_mib(measured.cuda_allocated)}, peak {_mib(measured.cuda_max_allocated)}"
+        allocated, peak = format_bytes(measured.cuda_allocated), format_bytes(measured.cuda_max_allocated)
+        line += f"; CUDA allocated {allocated}, peak {peak}"
     return line
 
 
@@ -242,7 +241,7 @@ class FTSMemoryReport(pl.Callback):
 
         self._scheduler = next((c for c in trainer.callbacks if isinstance(c, FinetuningScheduler)), None)  # type: ignore[attr-defined]
         if self._scheduler is None:
-            raise RuntimeError("FTSMemoryReport reports the phases of a FinetuningScheduler; add one")
+            raise RuntimeConfigError("FTSMemoryReport reports the phases of a FinetuningScheduler; add one")
         if self._shapes is None:
             self._shapes = _Shapes(pl_module)
         phase0 = live_optimizer_spec(trainer.optimizers[0])
