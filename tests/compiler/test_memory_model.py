@@ -138,3 +138,31 @@ def test_an_unknown_optimizer_leaves_its_state_open() -> None:
     assert isinstance(result.phases[0].optimizer, Unmodelled)
     reinit = plan(MemoryConfig(), phases=[PhaseInput("a", (0,)), PhaseInput("b", (1,), ADAM)])
     assert reinit.phases[0].optimizer is None and reinit.phases[1].peak.optimizer == (21 + 7) * 8 + 8
+
+
+@pytest.mark.parametrize(
+    ("entry", "code"),
+    [
+        ("device_memory = 1e400", "E302"),
+        ('device_memory = "1e400GiB"', "E302"),
+        ("activations = 1e400", "E302"),
+        ("devices = 100000000", "E302"),
+        ("devices = 0", "E302"),
+        ('precision = "fp8"', "E302"),
+        ('strategy = "zero3"', "E302"),
+        ('activations = "missing.json"', "E302"),
+        ("optimizer = Nope()", "E303"),
+        ("optimizer = AdamW(lrr = 1)", "E304"),
+        ("devcies = 2", "E301"),
+    ],
+)
+def test_bad_memory_settings_are_diagnostics_never_crashes(entry: str, code: str) -> None:
+    from ftsc.compiler.compile import compile_schedule
+    from ftsc.compiler.namespace import Namespace, ParameterInfo
+
+    namespace = Namespace(
+        [ParameterInfo("a.weight", (4, 2), "float32"), ParameterInfo("b.weight", (2,), "float32")]
+    )
+    text = f"defaults {{ memory = {{ {entry} }} }}\nphase a {{ thaw a.* }}\nphase b {{ thaw rest }}\n"
+    result = compile_schedule(text, namespace)
+    assert code in [d.code for d in result.diagnostics]

@@ -144,8 +144,10 @@ def memory_overrides(args: argparse.Namespace) -> dict[str, object] | None:
         "activations": args.activations,
         "optimizer": args.optimizer,
     }
-    if args.devices is not None and args.devices < 1:
-        raise UsageError("--devices: must be 1 or more")
+    from ftsc.compiler.memory.budget import MAX_DEVICES
+
+    if args.devices is not None and not 1 <= args.devices <= MAX_DEVICES:
+        raise UsageError(f"--devices: must be from 1 to {MAX_DEVICES:,}")
     if args.device_memory is not None and not parse_size(args.device_memory):
         raise UsageError(f'--device-memory: {args.device_memory!r} is not a size such as "80GiB"')
     if (

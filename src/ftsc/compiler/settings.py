@@ -297,6 +297,21 @@ TABLE_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "memory": (MEMORY_KEYS, "memory"),
 }
 
+
+def _devices_check(value: ast.Value) -> str | None:
+    from ftsc.compiler.memory.budget import MAX_DEVICES
+
+    if isinstance(value, ast.Number) and isinstance(value.value, int) and 1 <= value.value <= MAX_DEVICES:
+        return None
+    return f"a whole number from 1 to {MAX_DEVICES:,}"
+
+
+def _size_check(key: str, value: ast.Value) -> str | None:
+    from ftsc.compiler.memory import budget  # the size syntax lives with the memory model
+
+    return budget.size(value) if key == "device_memory" else budget.size_or_path(value)
+
+
 ENTRY_CHECKS: dict[str, Check] = {
     "interval": one_of("epoch", "step"),
     "frequency": integer_at_least(1),
@@ -315,19 +330,13 @@ ENTRY_CHECKS: dict[str, Check] = {
     "every_n_train_steps": integer_at_least(0),
     "dirpath": string,
     "filename": string,
-    "devices": integer_at_least(1),
+    "devices": _devices_check,
     "device_memory": lambda value: _size_check("device_memory", value),
     "precision": one_of(*PRECISIONS),
     "strategy": one_of(*STRATEGIES),
     "activations": lambda value: _size_check("activations", value),
     "optimizer": call,
 }
-
-
-def _size_check(key: str, value: ast.Value) -> str | None:
-    from ftsc.compiler.memory import budget  # the size syntax lives with the memory model
-
-    return budget.size(value) if key == "device_memory" else budget.size_or_path(value)
 
 
 def check_value(setting: ast.Setting) -> list[Diagnostic]:

@@ -53,12 +53,20 @@ _UNITS = {
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
+MAX_BYTES = 2**63 - 1
+MAX_DEVICES = 65536  # per-rank results are worked out rank by rank: keep the editor responsive
+
+
 def parse_size(text: str) -> int | None:
-    """`"80GiB"`, `"80 GB"`, `"1.5TiB"`, `"12e9"` -> bytes; None when it is not a size."""
+    """`"80GiB"`, `"80 GB"`, `"1.5TiB"`, `"12e9"` -> bytes; None when it is not a size (or beyond 2**63)."""
     match = _SIZE.match(text)
     if match is None or match.group(2).lower() not in _UNITS:
         return None
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return _whole_bytes(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def _whole_bytes(value: float) -> int | None:
+    return int(value) if 0 <= value <= MAX_BYTES else None
 
 
 def format_bytes(value: int | None) -> str:
@@ -72,7 +80,7 @@ def format_bytes(value: int | None) -> str:
 
 def size_or_path(value: ast.Value) -> str | None:
     """The check of `activations`: a size, or a `.json` report path."""
-    if isinstance(value, ast.Number) and value.value >= 0:
+    if isinstance(value, ast.Number) and _whole_bytes(value.value) is not None:
         return None
     if isinstance(value, ast.String) and (
         parse_size(value.value) is not None or value.value.endswith(".json")
@@ -83,7 +91,7 @@ def size_or_path(value: ast.Value) -> str | None:
 
 def size(value: ast.Value) -> str | None:
     """The check of `device_memory`."""
-    if isinstance(value, ast.Number) and value.value > 0:
+    if isinstance(value, ast.Number) and (_whole_bytes(value.value) or 0) > 0:
         return None
     if isinstance(value, ast.String) and (parse_size(value.value) or 0) > 0:
         return None
@@ -161,7 +169,7 @@ def _plain(value: ast.Value | None) -> object:
 
 def _bytes(value: object) -> int | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
+        return _whole_bytes(value)
     return parse_size(str(value))
 
 
