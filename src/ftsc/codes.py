@@ -1,6 +1,7 @@
 """The stable diagnostic codes: tools, tests and editors rely on them.
 
-E0xx-E4xx belong to the `.fts` language (spans in a `.fts` file); W501-E515 to `ftsc import-fts`, whose
+E0xx-E4xx and E701-I703 (the memory check) belong to the `.fts` language (spans in a `.fts`
+file); W501-E515 to `ftsc import-fts`, whose
 spans point into an FTS YAML schedule; E601-E603 to versioned formats (plan files, checkpoint state),
 raised by `ftsc.migrations`.
 """
@@ -57,6 +58,9 @@ CODES: dict[str, Code] = {
         Code("E402", _E, "unknown adapter, or adapter options it does not accept"),
         Code("E403", _E, "flat-parameter FSDP unit split across phases"),
         Code("I404", _I, "no namespace known: name checks skipped"),
+        Code("E701", _E, "a phase's model states exceed the device memory"),
+        Code("W702", _W, "the activation allowance tips a phase over the device memory"),
+        Code("I703", _I, "memory not (fully) estimated, and why"),
     )
 }
 

@@ -95,3 +95,22 @@ async def test_without_namespace_names_are_not_checked(client: LanguageClient, t
     for needle in ("bert.pooler", "$layers", 'phase "upper"'):
         assert "not checked" in markdown(await hover_at(client, uri, text, text.index(needle) + 1))
     assert not [m for m in client.log_messages if m.type == types.MessageType.Error]
+
+
+async def test_phase_header_shows_its_memory(client: LanguageClient, tmp_path: Path) -> None:
+    from ftsc.compiler.memory.budget import format_bytes
+
+    memory = (
+        'defaults { memory = { devices = 2, device_memory = "16GiB", optimizer = SGD(momentum = 0.9) } }\n'
+    )
+    text = schedule().replace("defaults { restore_best = true }\n", memory)
+    uri = open_document(client, tmp_path / "a.fts", text)
+    value = markdown(await hover_at(client, uri, text, text.index('phase "upper"') + 1))
+    trainable = elements(matching(POOLER)) + elements(matching(UPPER))
+    assert "**Memory** (per device; ddp, 32-true)" in value
+    assert f"| weights | {format_bytes(elements(matching('.+')) * 4)} |" in value
+    # fp32 gradients and one momentum buffer per trainable element; DDP's buckets as large as the gradients
+    assert f"| gradients | {format_bytes(trainable * 4)} |" in value
+    assert f"| optimizer state | {format_bytes(trainable * 4)} |" in value
+    assert f"| DDP buckets | {format_bytes(trainable * 4)} |" in value
+    assert "| **headroom** |" in value

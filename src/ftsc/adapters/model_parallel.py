@@ -77,6 +77,17 @@ class ModelParallelAdapter(StrategyAdapter):
         assert isinstance(defaults, dict)
         install(pl_module, self.plan_entries, defaults)  # type: ignore[arg-type]
 
+    def live_parameters(self, module: Any) -> Mapping[str, Any]:
+        """The sharded parameters. A `fully_shard` unit that does not reshard after forward (the root, by
+        default) leaves its modules pointing at the unsharded parameters after validation; thawing those
+        would leave the sharded parameters, which the optimizer must hold, frozen. So reshard first."""
+        from torch.distributed.fsdp import FSDPModule  # run time only: the compiler stays torch-free
+
+        for submodule in module.modules():
+            if isinstance(submodule, FSDPModule):
+                submodule.reshard()
+        return super().live_parameters(module)
+
     def validate(self, result: CompileResult, namespace: Namespace) -> list[Diagnostic]:
         use = result.adapter_use
         fallback = use.span_of("fsdp_plan") if use is not None else Span(0, 0)

@@ -12,9 +12,11 @@ from ftsc.cli.common import (
     adapter_warnings,
     add_adapter_option,
     add_color_option,
+    add_memory_options,
     add_namespace_option,
     compile_one,
     failed,
+    memory_overrides,
     namespace_option,
     use_color,
 )
@@ -25,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="`.fts` files (`-` reads standard input)")
     add_namespace_option(parser)
     add_adapter_option(parser)
+    add_memory_options(parser)
     parser.add_argument("--format", choices=("human", "json", "github", "sarif"), default="human")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors for the exit status")
     add_color_option(parser)
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     with adapter_warnings():
         adapter = adapter_option(args.adapter)
         for name in args.files:
-            report, result = compile_one(name, namespace, adapter)
+            report, result = compile_one(name, namespace, adapter, memory_overrides(args))
             reports.append(report)
             if failed(result, args.strict):
                 status = EXIT_ERRORS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TextIO
@@ -72,10 +72,13 @@ def adapter_warnings(stream: TextIO | None = None) -> AbstractContextManager[Non
 
 
 def compile_one(
-    name: str, namespace: Namespace | None, adapter: str | None = None
+    name: str,
+    namespace: Namespace | None,
+    adapter: str | None = None,
+    memory: Mapping[str, object] | None = None,
 ) -> tuple[FileReport, CompileResult]:
     text, path = read_source(name)
-    result = compile_file(text, path, namespace, adapter)
+    result = compile_file(text, path, namespace, adapter, memory=memory)
     report = FileReport(SourceText(text, str(path) if path is not None else None), tuple(result.diagnostics))
     return report, result
 
@@ -161,6 +164,55 @@ def check_output(output: str | None, inputs: Iterable[str | os.PathLike[str] | N
                 f"{output}: refusing to overwrite `{os.fspath(item)}`, which this command reads; "
                 "choose another output file"
             )
+
+
+def add_memory_options(parser: argparse.ArgumentParser) -> None:
+    """The memory budget flags; each wins over the same key of the schedule's `memory = { … }`."""
+    from ftsc.compiler.memory.model import PRECISIONS, STRATEGIES
+
+    group = parser.add_argument_group("memory check (each wins over the schedule's `memory = { … }`)")
+    group.add_argument("--devices", type=int, metavar="N", help="devices (ranks) the job runs on")
+    group.add_argument("--device-memory", metavar="SIZE", help='memory per device, e.g. "80GiB"')
+    group.add_argument("--precision", choices=tuple(PRECISIONS), help="Lightning's precision")
+    group.add_argument("--strategy", choices=STRATEGIES, help="how model states are placed on the devices")
+    group.add_argument(
+        "--optimizer", metavar="CLASS", help="phase 0's optimizer class, with its defaults (`AdamW`)"
+    )
+    group.add_argument(
+        "--activations",
+        metavar="SIZE|REPORT.json",
+        help="activation allowance per device, or a run's memory report",
+    )
+
+
+def memory_overrides(args: argparse.Namespace) -> dict[str, object] | None:
+    """The memory flags given (None when none is), checked: a bad size is a usage error."""
+    from ftsc.compiler.memory.budget import parse_size
+
+    values = {
+        "devices": args.devices,
+        "device_memory": args.device_memory,
+        "precision": args.precision,
+        "strategy": args.strategy,
+        "activations": args.activations,
+        "optimizer": args.optimizer,
+    }
+    from ftsc.compiler.memory.budget import MAX_DEVICES
+
+    if args.devices is not None and not 1 <= args.devices <= MAX_DEVICES:
+        raise UsageError(f"--devices: must be from 1 to {MAX_DEVICES:,}")
+    if args.device_memory is not None and not parse_size(args.device_memory):
+        raise UsageError(f'--device-memory: {args.device_memory!r} is not a size such as "80GiB"')
+    if (
+        args.activations is not None
+        and not args.activations.endswith(".json")
+        and parse_size(args.activations) is None
+    ):
+        raise UsageError(
+            f'--activations: {args.activations!r} is neither a size such as "12GiB" nor a .json report'
+        )
+    given = {key: value for key, value in values.items() if value is not None}
+    return given or None
 
 
 def write_output(output: str | None, text: str, what: str) -> bool:

@@ -14,10 +14,12 @@ from ftsc.cli.common import (
     adapter_warnings,
     add_adapter_option,
     add_color_option,
+    add_memory_options,
     add_namespace_option,
     check_output,
     compile_one,
     failed,
+    memory_overrides,
     namespace_option,
     use_color,
 )
@@ -31,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE")
     add_namespace_option(parser)
     add_adapter_option(parser)
+    add_memory_options(parser)
     parser.add_argument("-o", "--output", required=True, metavar="PLAN", help="plan to write (`-`: stdout)")
     parser.add_argument("--strict", action="store_true", help="write no plan when there are warnings")
     add_color_option(parser)
@@ -40,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.output, [args.file, args.namespace])
     namespace = namespace_option(args.namespace)
     with adapter_warnings():
-        report, result = compile_one(args.file, namespace, adapter_option(args.adapter))
+        report, result = compile_one(
+            args.file, namespace, adapter_option(args.adapter), memory_overrides(args)
+        )
     if report.diagnostics:
         sys.stderr.write(render([report], "human", color=use_color(args.color, sys.stderr)))
     if failed(result, args.strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
 from ftsc.cli.common import (
@@ -13,12 +14,15 @@ from ftsc.cli.common import (
     adapter_option,
     adapter_warnings,
     add_adapter_option,
+    add_memory_options,
     add_namespace_option,
     compile_one,
+    memory_overrides,
     namespace_option,
     use_color,
 )
 from ftsc.cli.report import render
+from ftsc.compiler.memory.budget import estimate_plan
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.plan import PlanError, read_plan
 
@@ -29,24 +33,82 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE|PLAN")
     add_namespace_option(parser)
     add_adapter_option(parser)
+    parser.add_argument(
+        "--memory", action="store_true", help="a table of each phase's memory per device (docs/memory.md)"
+    )
+    parser.add_argument(
+        "--all-ranks", action="store_true", help="with --memory: a row per rank, not the fullest"
+    )
+    parser.add_argument(
+        "--memory-png",
+        metavar="PATH",
+        help="write a picture of each phase's memory and what it thaws (matplotlib)",
+    )
+    add_memory_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     namespace = namespace_option(args.namespace)
+    wants_memory = args.memory or args.memory_png is not None
+    overrides = memory_overrides(args)
+    memory, budget, thaws, notes, report = None, None, [], "", None
     if args.file.endswith(".json"):
         plan = _read_plan(args.file)
+        if wants_memory:
+            if namespace is None:
+                raise UsageError(
+                    "--memory with a plan needs --namespace (the shapes and dtypes of its names)"
+                )
+            budget, memory, problems = estimate_plan(plan, namespace, overrides or {})
+            for problem in problems:
+                print(
+                    f"ftsc: {problem.severity.name.lower()}[{problem.code}]: {problem.message}",
+                    file=sys.stderr,
+                )
+            thaws = [
+                [namespace.index[n] for n in phase["params"] if n in namespace.index]
+                for phase in plan["phases"]
+            ]
     else:
         with adapter_warnings():
-            report, result = compile_one(args.file, namespace, adapter_option(args.adapter))
-        if result.plan is None:
+            report, result = compile_one(
+                args.file,
+                namespace,
+                adapter_option(args.adapter),
+                (overrides or {}) if wants_memory else overrides,
+            )
+        over_budget = wants_memory and result.memory is not None  # E701 drops the plan, not the table
+        if result.plan is None and not over_budget:
             sys.stderr.write(render([report], "human", color=use_color("auto", sys.stderr)))
             print("ftsc: cannot explain a schedule that does not compile", file=sys.stderr)
             return EXIT_ERRORS
-        plan = result.plan
+        if wants_memory:
+            shown = tuple(d for d in report.diagnostics if d.code in ("E701", "W702", "I703"))
+            notes = render([replace(report, diagnostics=shown)], "human", color=use_color("auto", sys.stderr))
+        plan = result.plan or {}
+        memory, budget, thaws = result.memory, result.memory_budget, result.canonical_params
         if namespace is None:
             namespace = result.namespace  # the schedule's `use namespace`: the plan's names are its names
-    sys.stdout.write(explain(plan, namespace))
-    return EXIT_OK
+    if not wants_memory:
+        sys.stdout.write(explain(plan, namespace))
+        return EXIT_OK
+    if memory is None or namespace is None:
+        print("ftsc: no memory estimate (see the notes above)", file=sys.stderr)
+        return EXIT_ERRORS
+    from ftsc.cli.memory_view import memory_table, write_png
+
+    sys.stdout.write(memory_table(memory, budget, all_ranks=args.all_ranks))
+    sys.stdout.flush()
+    if notes.strip():
+        sys.stderr.write("\n" + notes)
+    if args.memory_png:
+        title = f"{namespace.model or args.file}: memory per phase"
+        try:
+            write_png(args.memory_png, memory, budget, namespace, thaws, title)
+        except ImportError:
+            raise UsageError("--memory-png needs matplotlib: pip install matplotlib") from None
+        print(f"wrote {args.memory_png}", file=sys.stderr)
+    return EXIT_ERRORS if any(d.code == "E701" for d in (report.diagnostics if report else ())) else EXIT_OK
 
 
 def _read_plan(name: str) -> Plan:

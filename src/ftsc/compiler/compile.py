@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ftsc import __version__
 from ftsc.adapters.base import StrategyAdapter
 from ftsc.compiler import adapters, frozen, optim, phases, range_spelling, settings
+from ftsc.compiler.memory import budget as memory_budget
+from ftsc.compiler.memory.model import MemoryPlan
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.diagnostics import Diagnostic, SourceText, Span, capped, error, information, sort_key
@@ -49,6 +52,9 @@ class CompileResult:
     canonical_frozen: list[int] = field(default_factory=list)
     translation: adapters.Translation | None = None
     sites: list[list[tuple[ast.Selector, set[int]]]] = field(default_factory=list)
+    # Each phase's memory per rank, when the schedule or the caller asks for a memory check.
+    memory: MemoryPlan | None = None
+    memory_budget: memory_budget.Budget | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -70,6 +76,7 @@ def compile_schedule(
     namespace_span: Span | None = None,
     validators: Sequence[Validator] = (),
     adapter: str | StrategyAdapter | None = None,
+    memory: Mapping[str, object] | None = None,
 ) -> CompileResult:
     """Check `text` against `namespace` (None: name checks skipped, I404) and build the plan.
 
@@ -77,7 +84,8 @@ def compile_schedule(
     `adapter` overrides `use adapter`: a reference (`fsdp`, an entry-point name, `module:Class`) takes the
     file's options; an adapter instance is used as it is. Selectors resolve against the adapter's
     `schedule_namespace(namespace)`; the plan lists canonical names. `validators` run after the adapter's
-    own `validate`, with the same arguments (the result and the canonical namespace).
+    own `validate`, with the same arguments (the result and the canonical namespace). `memory` overrides
+    the keys of `defaults { memory = { … } }` (the command line's `--devices`, `--device-memory`, …).
     """
     parsed = parsed if parsed is not None else parse(text)
     schedule = parsed.schedule
@@ -143,8 +151,48 @@ def compile_schedule(
     if namespace is not None and canonical is not None and not result.has_errors:
         resolved = _PhasePlans(phase_settings, canonical.params, canonical.frozen)
         result.plan = _plan(text, path, namespace, use, defaults, resolved, module_prefix(schedule))
+        _check_memory(result, defaults, memory, path)
     result.diagnostics = capped(diagnostics)
     return result
+
+
+def _check_memory(
+    result: CompileResult, defaults: _Defaults, overrides: Mapping[str, object] | None, path: str | None
+) -> None:
+    """The memory estimate and its diagnostics (E701 drops the plan: a phase that cannot fit fails early)."""
+    setting = defaults.values.get("memory")
+    table = _table(setting)
+    base = str(Path(path).resolve().parent) if path else None
+    budget = memory_budget.read_budget(
+        table, setting.name_span if setting else None, overrides, base, defaults.memory_optimizer
+    )
+    if not budget.given or result.plan is None or result.namespace is None:
+        return
+    result.memory_budget = budget
+    plan_phases = result.plan["phases"]
+    plan_settings = result.plan["settings"]
+    assert isinstance(plan_phases, list) and isinstance(plan_settings, dict)
+    facts = [
+        memory_budget.PhaseFacts(
+            phase.name,
+            phase.header_span,
+            tuple(params),
+            memory_budget.optimizer_spec(entry.get("optimizer") or plan_settings.get("optimizer")),
+        )
+        for phase, params, entry in zip(
+            result.schedule.phases, result.canonical_params, plan_phases, strict=True
+        )
+    ]
+    hint = memory_budget.strategy_hint(
+        result.adapter_use.adapter if result.adapter_use else None, result.namespace
+    )
+    result.memory, problems = memory_budget.check_memory(
+        budget, result.namespace, facts, hint, bool(plan_settings.get("restore_best", True))
+    )
+    result.diagnostics.extend(problems)
+    result.diagnostics.sort(key=sort_key)
+    if result.has_errors:
+        result.plan = None
 
 
 def _validate(
@@ -228,6 +276,7 @@ class _Defaults:
         self.allow_untested = _bool(self.values.get("allow_untested"))
         self.optimizer: str | None = None
         self.lr_scheduler: str | None = None
+        self.memory_optimizer: str | None = None
         self._check_classes()
 
     def _add(self, setting: ast.Setting) -> None:
@@ -245,6 +294,11 @@ class _Defaults:
             self.values[setting.name] = setting
 
     def _check_classes(self) -> None:
+        memory = _table(self.values.get("memory"))
+        for entry in memory.entries if memory is not None else ():
+            if entry.key == "optimizer" and isinstance(entry.value, ast.Call):
+                self.memory_optimizer, problems = optim.check_class(entry.value, "optimizer")
+                self.diagnostics.extend(problems)
         optimizer = _call(self.values.get("optimizer"))
         if optimizer is not None:
             self.optimizer, problems = optim.check_class(optimizer, "optimizer")

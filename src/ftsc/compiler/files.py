@@ -4,6 +4,7 @@ caller gives one), load it once per process, and report a namespace that cannot 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,10 +78,12 @@ def compile_file(
     namespace: Namespace | None = None,
     adapter: str | StrategyAdapter | None = None,
     parsed: ParseResult | None = None,
+    memory: Mapping[str, object] | None = None,
 ) -> CompileResult:
     """Compile a schedule's text; `namespace` (from `--namespace`) wins over `use namespace`, and
     `adapter` (from `--adapter`: a reference, with the file's options) over `use adapter`. `parsed` may
-    pass in the parse of `text` when the caller already has it (the language server)."""
+    pass in the parse of `text` when the caller already has it (the language server); `memory` overrides
+    the schedule's `memory` settings (the command line's memory flags)."""
     parsed = parsed if parsed is not None else parse(text)
     choice = (
         NamespaceChoice(namespace, None, [])
@@ -94,6 +97,7 @@ def compile_file(
         parsed=parsed,
         namespace_span=choice.span,
         adapter=adapter,
+        memory=memory,
     )
     if choice.diagnostics:
         result.diagnostics[:0] = choice.diagnostics

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from ftsc.compiler.memory.model import PRECISIONS, STRATEGIES
 from ftsc.diagnostics import Diagnostic, Fix, Span, error
 from ftsc.grammar import ast
 
@@ -92,6 +93,12 @@ SETTINGS: dict[str, SettingSpec] = {
         SettingSpec("checkpoint", ("defaults",),
                     "Arguments of the checkpoint callback that keeps each phase's best: `{monitor, …}`.",
                     "FTSCheckpoint(...)"),
+        SettingSpec("memory", ("defaults",),
+                    "Check that every phase fits the devices before the job starts: `{devices, "
+                    'device_memory = "80GiB", precision = "bf16-mixed", strategy = "fsdp2", activations = '
+                    '"12GiB", optimizer = AdamW(…)}` (phase 0\'s optimizer). Not written to the plan; see '
+                    "docs/memory.md.",
+                    "none (ftsc estimates memory per phase and rank)"),
     )
 }  # fmt: skip
 
@@ -282,13 +289,32 @@ SCALAR_CHECKS: dict[str, Check] = {
     "lr_scheduler_config": table,
     "early_stopping": table,
     "checkpoint": table,
+    "memory": table,
 }
+
+MEMORY_KEYS = ("devices", "device_memory", "precision", "strategy", "activations", "optimizer")
 
 TABLE_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "lr_scheduler_config": (LR_SCHEDULER_CONFIG_KEYS, "lr_scheduler_config"),
     "early_stopping": (EARLY_STOPPING_KEYS, "early_stopping"),
     "checkpoint": (CHECKPOINT_KEYS, "checkpoint"),
+    "memory": (MEMORY_KEYS, "memory"),
 }
+
+
+def _devices_check(value: ast.Value) -> str | None:
+    from ftsc.compiler.memory.budget import MAX_DEVICES
+
+    if isinstance(value, ast.Number) and isinstance(value.value, int) and 1 <= value.value <= MAX_DEVICES:
+        return None
+    return f"a whole number from 1 to {MAX_DEVICES:,}"
+
+
+def _size_check(key: str, value: ast.Value) -> str | None:
+    from ftsc.compiler.memory import budget  # the size syntax lives with the memory model
+
+    return budget.size(value) if key == "device_memory" else budget.size_or_path(value)
+
 
 ENTRY_CHECKS: dict[str, Check] = {
     "interval": one_of("epoch", "step"),
@@ -308,6 +334,12 @@ ENTRY_CHECKS: dict[str, Check] = {
     "every_n_train_steps": integer_at_least(0),
     "dirpath": string,
     "filename": string,
+    "devices": _devices_check,
+    "device_memory": lambda value: _size_check("device_memory", value),
+    "precision": one_of(*PRECISIONS),
+    "strategy": one_of(*STRATEGIES),
+    "activations": lambda value: _size_check("activations", value),
+    "optimizer": call,
 }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ftsc.compiler.classes import resolve_class
 from ftsc.compiler.compile import CompileResult
+from ftsc.compiler.memory.budget import Budget, format_bytes
+from ftsc.compiler.memory.model import MemoryPlan
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.compiler.settings import SETTINGS
@@ -111,7 +113,10 @@ def _phase(result: CompileResult, phase: ast.Phase) -> str:
         return f"{title}\n\n{NOT_CHECKED}"
     if phase.index >= len(result.phase_params):
         return f"{title}: what it thaws is not known until the errors above are fixed."
-    return f"{title} thaws {_selection(namespace, result.phase_params[phase.index])}"
+    text = f"{title} thaws {_selection(namespace, result.phase_params[phase.index])}"
+    if result.memory is not None and phase.index < len(result.memory.phases):
+        text += "\n\n" + phase_memory_markdown(result.memory, phase.index, result.memory_budget)
+    return text
 
 
 def _class(found: ClassAt) -> str:
@@ -125,3 +130,34 @@ def _class(found: ClassAt) -> str:
     )
     text = f"**`{lookup.info.qualname}`** · {what}"
     return text + (f"\n\nKeyword arguments: {arguments}" if arguments else "")
+
+
+def phase_memory_markdown(plan: MemoryPlan, index: int, budget: Budget | None) -> str:
+    """The phase's memory on its fullest rank: weights, gradients, optimizer state, total, headroom."""
+    phase = plan.phases[index]
+    rank = phase.peak
+    config = plan.config
+    uneven = len(set(phase.ranks)) > 1
+    where = f"fullest rank: {phase.peak_rank} of {len(phase.ranks)}" if uneven else "per device"
+    rows = [
+        ("weights", rank.params),
+        ("gradients", rank.grads),
+        ("optimizer state", rank.optimizer),
+        *([("DDP buckets", rank.buckets)] if rank.buckets else []),
+        ("**model states**", rank.states),
+    ]
+    if phase.restore:
+        rows.append(("restore_best load (transient)", max(phase.restore)))
+    allowance = budget.allowance(index) if budget is not None else config.activations
+    if allowance:
+        rows.append(("activation allowance", allowance))
+    headroom = (
+        plan.headroom(phase)
+        if budget is None
+        else (None if config.device_memory is None else config.device_memory - phase.peak_states - allowance)
+    )
+    if headroom is not None:
+        rows.append(("**headroom**" if headroom >= 0 else "**over by**", abs(headroom)))
+    table = "\n".join(f"| {label} | {format_bytes(value)} |" for label, value in rows)
+    head = f"**Memory** ({where}; {config.strategy}, {config.precision})"
+    return f"{head}\n\n| | |\n|---|---:|\n{table}"

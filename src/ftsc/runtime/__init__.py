@@ -2,6 +2,7 @@
 
 `FinetuningScheduler` executes the plan; `FTSEarlyStopping` and `FTSCheckpoint` are its phase-aware
 companions (added automatically when the plan needs them); every stateful part speaks `Stateful`.
+`FTSMemoryReport` measures each phase's memory beside the compile-time estimate (docs/memory.md).
 """
 
 from ftsc.runtime.callback import FinetuningScheduler
@@ -15,6 +16,7 @@ from ftsc.runtime.errors import (
     RuntimeConfigError,
     ScheduleCompileError,
 )
+from ftsc.runtime.memory_report import FTSMemoryReport
 from ftsc.runtime.report import Restored, Transition, Trigger
 from ftsc.runtime.state import Stateful
 
@@ -22,6 +24,7 @@ __all__ = [
     "CheckpointFileError",
     "FTSCheckpoint",
     "FTSEarlyStopping",
+    "FTSMemoryReport",
     "FinetuningScheduler",
     "FtscRuntimeError",
     "NamespaceMismatchError",
