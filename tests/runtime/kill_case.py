@@ -20,7 +20,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.fabric.plugins.io import torch_io
 from lightning.pytorch.callbacks import ModelCheckpoint
-from runtime_support import ToyModel, loaders, three_phase_plan, trainer
+from runtime_support import ToyModel, flat_state, loaders, three_phase_plan, trainer
 
 from ftsc.runtime import FinetuningScheduler
 
@@ -58,19 +58,6 @@ def kill_in_save(epoch: int) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     torch_io._atomic_save = dying_save  # the name TorchCheckpointIO.save_checkpoint calls
-
-
-def flat_state(fit: pl.Trainer) -> dict[str, torch.Tensor]:
-    state = {f"param.{n}": p.detach().clone() for n, p in fit.lightning_module.named_parameters()}
-    optimizer = fit.optimizers[0].state_dict()
-    for index, entry in optimizer["state"].items():
-        for key, value in entry.items():
-            if isinstance(value, torch.Tensor):
-                state[f"optim.{index}.{key}"] = value.clone()
-    for position, group in enumerate(optimizer["param_groups"]):
-        state[f"group.{position}.lr"] = torch.tensor(group["lr"])
-        state[f"group.{position}.params"] = torch.tensor(group["params"])
-    return state
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ The adapters themselves live in `ftsc.adapters` (base class, registry, built-ins
 from __future__ import annotations
 
 import difflib
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ftsc.adapters import registry
@@ -23,6 +23,7 @@ from ftsc.adapters.base import AdapterError, OptionError, StrategyAdapter
 from ftsc.compiler import settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.phases import Selection
+from ftsc.compiler.recent import Recent
 from ftsc.diagnostics import Diagnostic, Fix, Related, Span, error, warning
 from ftsc.grammar import ast
 
@@ -154,8 +155,7 @@ class Translation:
         return found
 
 
-_TRANSLATIONS: OrderedDict[tuple[object, ...], tuple[Namespace, Translation]] = OrderedDict()
-_KEEP_TRANSLATIONS = 8
+_TRANSLATIONS: Recent[Translation] = Recent(keep=8)
 
 
 def translate(use: AdapterUse, namespace: Namespace) -> tuple[Translation | None, list[Diagnostic]]:
@@ -164,18 +164,14 @@ def translate(use: AdapterUse, namespace: Namespace) -> tuple[Translation | None
     assert adapter is not None
     try:
         key = (adapter.cache_key(), id(namespace))
-        cached = _TRANSLATIONS.get(key)
-        if cached is not None and cached[0] is namespace:
-            _TRANSLATIONS.move_to_end(key)
-            return cached[1], []
+        cached = _TRANSLATIONS.get(key, namespace)
+        if cached is not None:
+            return cached, []
         translation = _build(adapter, namespace)
     except Exception as exc:  # adapters are plugin code: a failure is a diagnostic, never a crash
         message = f"adapter `{use.name}` cannot present this namespace: {type(exc).__name__}: {exc}"
         return None, [error("E402", message, use.name_span or Span(0, 0))]
-    _TRANSLATIONS[key] = (namespace, translation)
-    while len(_TRANSLATIONS) > _KEEP_TRANSLATIONS:
-        _TRANSLATIONS.popitem(last=False)
-    return translation, []
+    return _TRANSLATIONS.put(key, namespace, translation), []
 
 
 def _build(adapter: StrategyAdapter, namespace: Namespace) -> Translation:

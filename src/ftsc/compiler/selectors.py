@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
 from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex
 from ftsc.compiler.patterns.regex_words import required_segments
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
+from ftsc.compiler.recent import Recent
 from ftsc.diagnostics import Diagnostic, Fix, Related, Span, error
 from ftsc.grammar import ast
 
@@ -170,31 +170,21 @@ def _relative_parse(text: str) -> tuple[syntax.Seq, tuple[str, ...]] | None:
 # is a plain name: literal segments only, the substituted pattern)
 _KEYS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, bool, syntax.Seq]] = {}
 
-_INDEXES: OrderedDict[int, tuple[Namespace, NamespaceIndex]] = OrderedDict()
-_KEEP_INDEXES = 8
+_INDEXES: Recent[NamespaceIndex] = Recent(keep=8)
 _KEEP_RESULTS = 4096
 
 
 def index_of(namespace: Namespace) -> NamespaceIndex:
     """The (cached) index of a namespace: the LSP re-checks against the same namespace on every edit."""
-    cached = _INDEXES.get(id(namespace))
-    if cached is not None and cached[0] is namespace:
-        _INDEXES.move_to_end(id(namespace))
-        return cached[1]
-    index = NamespaceIndex(namespace)
-    _INDEXES[id(namespace)] = (namespace, index)
-    while len(_INDEXES) > _KEEP_INDEXES:
-        _INDEXES.popitem(last=False)
-    return index
+    cached = _INDEXES.get(id(namespace), namespace)
+    if cached is not None:
+        return cached
+    return _INDEXES.put(id(namespace), namespace, NamespaceIndex(namespace))
 
 
 def adopt_index(namespace: Namespace, sorted_positions: Sequence[int]) -> NamespaceIndex:
     """Index `namespace` with a name order sorted before (the persistent cache's)."""
-    index = NamespaceIndex(namespace, sorted_positions)
-    _INDEXES[id(namespace)] = (namespace, index)
-    while len(_INDEXES) > _KEEP_INDEXES:
-        _INDEXES.popitem(last=False)
-    return index
+    return _INDEXES.put(id(namespace), namespace, NamespaceIndex(namespace, sorted_positions))
 
 
 @dataclass

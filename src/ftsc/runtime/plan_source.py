@@ -21,6 +21,7 @@ from ftsc.compiler.plan import PlanError, read_plan
 from ftsc.compiler.schema import validate_plan_data
 from ftsc.diagnostics import SourceText
 from ftsc.grammar.parser import parse
+from ftsc.io import read_input
 from ftsc.migrations import MigrationError, upgrade
 from ftsc.runtime.errors import RuntimeConfigError, ScheduleCompileError
 from ftsc.runtime.names import canonical_name
@@ -109,9 +110,10 @@ def _inside(namespace: Namespace, prefix: str) -> Namespace:
 
 
 def _read(schedule: str | os.PathLike[str]) -> tuple[Path, str]:
+    """The schedule's text, read as the CLI reads inputs (a regular file, within the input limit)."""
     path = Path(schedule)
     try:
-        return path, path.read_text(encoding="utf-8")
+        return path, read_input(path).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RuntimeConfigError(f"{path}: cannot read the schedule ({exc})") from None
 
