@@ -388,7 +388,7 @@ def _plan(
             "index": phase_setting.phase.index,
             "name": phase_setting.phase.name,
             "params": _names(names, params),
-            "elements": namespace.total_numel(_names(names, params)),
+            "elements": namespace.total_numel_at(params),
             "max_transition_epoch": phase_setting.until if phase_setting.until is not None else -1,
             "lr": phase_setting.plan_value("lr") if phase_setting.phase.index > 0 else None,
             "optimizer": None,
@@ -421,7 +421,7 @@ def _plan(
         "settings": defaults.plan_settings(),
         "phases": plan_phases,
         "frozen": _names(names, resolved.frozen),
-        "frozen_elements": namespace.total_numel(_names(names, resolved.frozen)),
+        "frozen_elements": namespace.total_numel_at(resolved.frozen),
     }
 
 

@@ -18,8 +18,8 @@ from ftsc.compiler.bulk import collector_paused
 from ftsc.compiler.frozen import adapter_hint
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
-from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
-from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex
+from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex, segment_regexes
+from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex, walk_segments
 from ftsc.compiler.patterns.regex_words import required_segments
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
 from ftsc.compiler.recent import Recent
@@ -425,11 +425,15 @@ class SelectorResolver:
         key = "regex:" + selector.text
         known = self.index.results.get(key)
         if known is None:
-            names = self.index.names
-            candidates = self.index.holding_all(required_segments(selector.text))
-            known = self.index.remember(
-                key, sorted(position for position in candidates if regex.fullmatch(names[position]))
-            )
+            segments = segment_regexes(selector.text)
+            if segments is not None:  # `a\.b\.\w+`: walked down the segment tree like a pattern
+                known = self.index.remember(key, walk_segments(self.index, segments))
+            else:
+                names = self.index.names
+                candidates = self.index.holding_all(required_segments(selector.text))
+                known = self.index.remember(
+                    key, sorted(position for position in candidates if regex.fullmatch(names[position]))
+                )
         positions = list(known)
         if not positions:
             message = f're"{selector.text}" matches no parameter (regexes are matched against the whole name)'
