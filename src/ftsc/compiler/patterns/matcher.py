@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,6 +48,8 @@ class SegmentIndex(Protocol):
     def segments_after(self, prefix: str) -> list[str]: ...
 
     def segment_set(self, prefix: str) -> frozenset[str]: ...
+
+    def tails(self, count: int) -> dict[str, list[int]]: ...
 
     @property
     def trie(self) -> TrieNode: ...
@@ -325,7 +327,7 @@ def _one_gap(alternative: Alternative) -> bool:
     return stars[-1] - stars[0] == len(stars) - 1
 
 
-def _spanning_candidates(index: SegmentIndex, alternative: Alternative) -> tuple[Iterable[int], bool]:
+def _spanning_candidates(index: SegmentIndex, alternative: Alternative) -> tuple[Collection[int], bool]:
     """The names an alternative with an inner `**` can match, and whether they all match its segments
     before the first `**`: the fewer of the names below the nodes those segments reach and the names
     holding one spelling of each of its few-spelling segments (an inverted-index intersection)."""
@@ -354,24 +356,39 @@ def _spanning_candidates(index: SegmentIndex, alternative: Alternative) -> tuple
 
 
 def _tail_matches(
-    index: SegmentIndex, alternative: Alternative, candidates: Iterable[int], head_matched: bool
+    index: SegmentIndex, alternative: Alternative, candidates: Collection[int], head_matched: bool
 ) -> list[int]:
     """The candidates that `head.**.tail` matches: at least as many segments as head and tail together,
     the first matching the head (unless known to) and the last matching the tail. Names share a few
-    tails (`q_proj.weight`, …), so each distinct tail is matched once."""
+    tails (`q_proj.weight`, …): each distinct tail is tested once, and when the names with a matching
+    tail are fewer than the candidates, those names are checked instead."""
     stars = [position for position, matcher in enumerate(alternative) if matcher.double_star]
     head, tail = alternative[: stars[0]], alternative[stars[-1] + 1 :]
-    names, count, least = index.names, len(tail), len(head)
+    names, count, least = index.names, len(tail), len(head) + len(tail)
+    if count:
+        by_tail = index.tails(count)
+        chosen = [
+            positions
+            for suffix, positions in by_tail.items()
+            if all(matcher.matches(part) for matcher, part in zip(tail, suffix.split("."), strict=True))
+        ]
+        if sum(map(len, chosen)) < len(candidates):  # the head and the segment count decide the rest
+            return [
+                position
+                for positions in chosen
+                for position in positions
+                if names[position].count(".") + 1 >= least and _head_matches(head, names[position])
+            ]
     verdicts: dict[str, bool] = {}
     found = []
     for position in candidates:
         name = names[position]
         parts = name.rsplit(".", count)
         if len(parts) > count:  # segments before the tail: the head's, and what `**` spans
-            if parts[0].count(".") + 1 < least:
+            if parts[0].count(".") + 1 + count < least:
                 continue
             suffix = name[len(parts[0]) + 1 :]
-        elif len(parts) == count and not least:  # the whole name is the tail; `**` spans nothing
+        elif len(parts) == count and not head:  # the whole name is the tail; `**` spans nothing
             suffix = name
         else:
             continue
