@@ -78,14 +78,17 @@ class FinetuningScheduler(Callback):
         schedule: a `.fts` schedule, compiled at setup against the live model with the same compiler and
             diagnostics as `ftsc check`.
         lr: the lr of each new phase's group when the phase gives none.
-        restore_best: before each new phase, load the best checkpoint so far (needs a monitored checkpoint).
+        restore_best: before each new phase, load the best checkpoint so far (the trainer's monitored
+            checkpoint callback keeps it; an `FTSCheckpoint` is added when it has none).
         epoch_transitions_only: move on only at each phase's `until epoch`, never by early stopping.
         max_depth: the last phase to run (later phases are left frozen); -1 runs every phase.
         enforce_phase0_params: rebuild the optimizer's groups from `configure_optimizers` so that they hold
             exactly phase 0's parameters.
-        apply_lambdas_new_pgs: give each new group the lr scheduler's lambda factor, as its first group has.
+        apply_lambdas_new_pgs: scale a new group's lr by a `LambdaLR`'s current lambda at its transition,
+            as FTS does (otherwise from the next step).
         frozen_bn_track_running_stats: frozen BatchNorm layers keep tracking their running statistics.
-        allow_untested: accept an optimizer or lr scheduler class outside the tested set.
+        allow_untested: the schedule's `allow_untested`, kept in the run's options; it acts when a
+            schedule is compiled (W305: an lr scheduler outside the set tested across phases), not here.
         optimizer: `{"class_path": …, "init_args": {…}}`: the optimizer every later phase re-creates
             (a phase's own `optimizer` wins).
         lr_scheduler: the same shape, for the lr scheduler.
