@@ -175,7 +175,7 @@ def test_an_internal_error_says_so_and_exits_3(
     def broken(*_: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr(ftsc.cli.check, "compile_one", broken)
+    monkeypatch.setattr(ftsc.cli.check, "compile_files", broken)
     assert main(["check", str(project / "good.fts")]) == 3
     err = capsys.readouterr().err
     assert err.startswith("ftsc: internal error: KeyError: 'boom' (a bug in ftsc") and "Traceback" not in err

@@ -13,7 +13,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.strategies import DDPStrategy
-from runtime_support import ToyModel, compile_plan, loaders, three_phase_plan
+from runtime_support import ToyModel, case_trainer, compile_plan, loaders, three_phase_plan
 
 from ftsc.runtime import FinetuningScheduler, FtscRuntimeError, distributed
 
@@ -68,18 +68,12 @@ def main(case: str, out: Path) -> None:
         plan = three_phase_plan(first=2, second=3, extra="restore_best = false")
     replicas = Replicas()
     dying = [RankOneDies()] if case == "rank-dies" else []
-    trainer = pl.Trainer(
-        callbacks=[FinetuningScheduler(plan=plan), replicas, *dying],
-        accelerator="cpu",
-        devices=2,
-        strategy=DDPStrategy(process_group_backend="gloo"),
+    trainer = case_trainer(
+        out,
+        DDPStrategy(process_group_backend="gloo"),
+        [FinetuningScheduler(plan=plan), replicas, *dying],
         max_epochs=4,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         enable_checkpointing=False,
-        num_sanity_val_steps=0,
-        default_root_dir=out,
     )
     result: dict[str, Any] = {"rank": trainer.global_rank}
     try:

@@ -18,7 +18,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from fsdp_cpu import CPUFSDPStrategy
-from runtime_support import THREE_PHASES, ToyModel, compile_plan, loaders
+from runtime_support import THREE_PHASES, ToyModel, case_trainer, compile_plan, loaders
 from torch import nn
 from torch.distributed.fsdp._flat_param import FlatParameter
 
@@ -85,20 +85,10 @@ def make_trainer(
     callbacks: list[pl.Callback],
     policy: set[type[nn.Module]] | None = None,
 ) -> pl.Trainer:
-    return pl.Trainer(
-        accelerator="cpu",
-        devices=2,
-        strategy=CPUFSDPStrategy(
-            use_orig_params=orig, auto_wrap_policy=policy or {nn.Linear}, state_dict_type="sharded"
-        ),
-        max_epochs=epochs,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        callbacks=callbacks,
-        default_root_dir=out,
+    strategy = CPUFSDPStrategy(
+        use_orig_params=orig, auto_wrap_policy=policy or {nn.Linear}, state_dict_type="sharded"
     )
+    return case_trainer(out, strategy, callbacks, max_epochs=epochs)
 
 
 def snapshot(trainer: pl.Trainer) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
-from runtime_support import compile_plan
+from runtime_support import case_trainer, compile_plan
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -100,6 +100,10 @@ def data() -> tuple[DataLoader[Any], DataLoader[Any]]:
     return DataLoader(dataset, batch_size=8), DataLoader(dataset, batch_size=16)
 
 
+# Each run measures three phases on two batches, and writes no checkpoint.
+SHORT: dict[str, Any] = {"limit_train_batches": 2, "limit_val_batches": 1, "enable_checkpointing": False}
+
+
 def strategy(kind: str) -> Any:
     if kind == "ddp":
         from lightning.pytorch.strategies import DDPStrategy
@@ -128,21 +132,14 @@ def run(kind: str, config: str, out: Path) -> None:
     )
     plan = compile_plan(SCHEDULE.format(adapter=adapter, reinit=reinit), OddSizes(optimizer, arguments))
     report = FTSMemoryReport(out / f"{config}.json")
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1 if kind == "single" else 2,
-        strategy=strategy(kind),
-        precision=precision or "32-true",  # type: ignore[arg-type]
+    trainer = case_trainer(
+        out,
+        strategy(kind),
+        [FinetuningScheduler(plan=plan), report],
         max_epochs=3,
-        limit_train_batches=2,
-        limit_val_batches=1,
-        num_sanity_val_steps=0,
-        callbacks=[FinetuningScheduler(plan=plan), report],
-        enable_checkpointing=False,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=out,
+        devices=1 if kind == "single" else 2,
+        precision=precision or "32-true",
+        **SHORT,
     )
     train, val = data()
     try:
@@ -185,20 +182,14 @@ def run_hf(precision: str, out: Path) -> None:
     pl.seed_everything(5, verbose=False)
     model = TinyGPT2()
     plan = compile_plan(HF_SCHEDULE, TinyGPT2())
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=1,
-        precision=precision,  # type: ignore[arg-type]
+    trainer = case_trainer(
+        out,
+        "auto",
+        [FinetuningScheduler(plan=plan), FTSMemoryReport(out / f"gpt2@{precision}.json")],
         max_epochs=3,
-        limit_train_batches=2,
-        limit_val_batches=1,
-        num_sanity_val_steps=0,
-        callbacks=[FinetuningScheduler(plan=plan), FTSMemoryReport(out / f"gpt2@{precision}.json")],
-        enable_checkpointing=False,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        default_root_dir=out,
+        devices=1,
+        precision=precision,
+        **SHORT,
     )
     train, val = data()
     trainer.fit(model, train, val)

@@ -12,7 +12,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.strategies import ModelParallelStrategy
-from runtime_support import ToyModel, loaders, three_phase_plan
+from runtime_support import ToyModel, case_trainer, loaders, three_phase_plan
 from torch.distributed.fsdp import fully_shard
 from torch.distributed.tensor import DTensor
 
@@ -51,17 +51,11 @@ def main(label: str, out: Path, epochs: int, ckpt: str | None) -> None:
     saver = ModelCheckpoint(
         dirpath=out / "ckpt", filename="{epoch}", save_top_k=-1, save_on_train_epoch_end=True
     )
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=2,
-        strategy=ModelParallelStrategy(data_parallel_size=2, tensor_parallel_size=1),
+    trainer = case_trainer(
+        out,
+        ModelParallelStrategy(data_parallel_size=2, tensor_parallel_size=1),
+        [FinetuningScheduler(plan=three_phase_plan(first=1, second=3)), saver],
         max_epochs=epochs,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        callbacks=[FinetuningScheduler(plan=three_phase_plan(first=1, second=3)), saver],
-        default_root_dir=out,
     )
     trainer.fit(ShardedToy(lr=0.05, optimizer="adam"), *loaders(samples=128), ckpt_path=ckpt)
     torch.save(snapshot(trainer), out / f"{label}-rank{trainer.global_rank}.pt")

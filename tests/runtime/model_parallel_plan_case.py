@@ -13,7 +13,7 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 from lightning.pytorch.strategies import ModelParallelStrategy
-from runtime_support import THREE_PHASES, ToyModel, compile_plan, loaders
+from runtime_support import THREE_PHASES, ToyModel, case_trainer, compile_plan, loaders
 from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import ActivationWrapper
 from torch.distributed.fsdp import FSDPModule, fully_shard
 from torch.distributed.tensor import DTensor
@@ -82,18 +82,12 @@ def main(case: str, out: Path) -> None:
     model_type, adapter = CASES[case]
     text = THREE_PHASES.format(first=1, second=2, extra="").replace("fts 1\n", "fts 1\n" + adapter, 1)
     callback = FinetuningScheduler(plan=compile_plan(text))
-    trainer = pl.Trainer(
-        accelerator="cpu",
-        devices=2,
-        strategy=ModelParallelStrategy(data_parallel_size=2, tensor_parallel_size=1),
+    trainer = case_trainer(
+        out,
+        ModelParallelStrategy(data_parallel_size=2, tensor_parallel_size=1),
+        [callback],
         max_epochs=4,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
         enable_checkpointing=False,
-        num_sanity_val_steps=0,
-        callbacks=[callback],
-        default_root_dir=out,
     )
     rank = trainer.global_rank
     try:

@@ -119,18 +119,42 @@ class Probe(pl.Callback):
         )
 
 
+# What every test's Trainer leaves out: no logger, progress bar, model summary or sanity validation.
+QUIET: dict[str, Any] = {
+    "logger": False,
+    "enable_progress_bar": False,
+    "enable_model_summary": False,
+    "num_sanity_val_steps": 0,
+}
+
+
 def trainer(tmp_path: Path, max_epochs: int, callbacks: list[pl.Callback], **kwargs: Any) -> pl.Trainer:
+    """An in-process, single-device, deterministic Trainer without checkpointing (`kwargs` override)."""
     options: dict[str, Any] = {
         "accelerator": "cpu",
         "devices": 1,
         "max_epochs": max_epochs,
-        "logger": False,
-        "enable_progress_bar": False,
-        "enable_model_summary": False,
+        **QUIET,
         "enable_checkpointing": False,
         "default_root_dir": tmp_path,
         "deterministic": True,
-        "num_sanity_val_steps": 0,
+    }
+    options.update(kwargs)
+    return pl.Trainer(callbacks=callbacks, **options)
+
+
+def case_trainer(
+    out: Path, strategy: Any, callbacks: list[pl.Callback], max_epochs: int, **kwargs: Any
+) -> pl.Trainer:
+    """The Trainer of a multi-process case script (DDP, FSDP, ModelParallel): two CPU processes (gloo)
+    under `strategy`, writing under `out` (`kwargs` override, e.g. `devices=1` or `enable_checkpointing`)."""
+    options: dict[str, Any] = {
+        "accelerator": "cpu",
+        "devices": 2,
+        "strategy": strategy,
+        "max_epochs": max_epochs,
+        **QUIET,
+        "default_root_dir": out,
     }
     options.update(kwargs)
     return pl.Trainer(callbacks=callbacks, **options)

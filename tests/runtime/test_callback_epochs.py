@@ -69,7 +69,7 @@ def test_plan_or_schedule_exactly_one() -> None:
 def test_batchnorm_statistics_follow_frozen_bn_track_running_stats(track: bool) -> None:
     import torch
 
-    from ftsc.runtime.callback import freeze, thaw
+    from ftsc.runtime.freezing import freeze, thaw
     from ftsc.runtime.names import canonical_parameters
 
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4), torch.nn.BatchNorm1d(4))

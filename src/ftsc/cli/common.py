@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TextIO
@@ -81,6 +81,24 @@ def compile_one(
     result = compile_file(text, path, namespace, adapter, memory=memory)
     report = FileReport(SourceText(text, str(path) if path is not None else None), tuple(result.diagnostics))
     return report, result
+
+
+def add_compile_options(parser: argparse.ArgumentParser) -> None:
+    """What every compiling command takes: `--namespace` (and its cache), `--adapter`, the memory flags."""
+    add_namespace_option(parser)
+    add_adapter_option(parser)
+    add_memory_options(parser)
+
+
+def compile_files(args: argparse.Namespace, names: Sequence[str]) -> list[tuple[FileReport, CompileResult]]:
+    """Compile each of `names` under the options `add_compile_options` added: the namespace file, the
+    adapter and the memory flags checked once (a bad one is a usage error), plugins that fail to load
+    shown as warnings."""
+    namespace = namespace_option(args.namespace)
+    with adapter_warnings():
+        adapter = adapter_option(args.adapter)
+        memory = memory_overrides(args)
+        return [compile_one(name, namespace, adapter, memory) for name in names]
 
 
 def failed(result: CompileResult, strict: bool) -> bool:

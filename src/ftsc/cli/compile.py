@@ -10,17 +10,11 @@ from ftsc.cli.common import (
     EXIT_ERRORS,
     EXIT_OK,
     UsageError,
-    adapter_option,
-    adapter_warnings,
-    add_adapter_option,
     add_color_option,
-    add_memory_options,
-    add_namespace_option,
+    add_compile_options,
     check_output,
-    compile_one,
+    compile_files,
     failed,
-    memory_overrides,
-    namespace_option,
     use_color,
 )
 from ftsc.cli.report import render
@@ -31,9 +25,7 @@ from ftsc.wording import counted
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE")
-    add_namespace_option(parser)
-    add_adapter_option(parser)
-    add_memory_options(parser)
+    add_compile_options(parser)
     parser.add_argument("-o", "--output", required=True, metavar="PLAN", help="plan to write (`-`: stdout)")
     parser.add_argument("--strict", action="store_true", help="write no plan when there are warnings")
     add_color_option(parser)
@@ -41,11 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_output(args.output, [args.file, args.namespace])
-    namespace = namespace_option(args.namespace)
-    with adapter_warnings():
-        report, result = compile_one(
-            args.file, namespace, adapter_option(args.adapter), memory_overrides(args)
-        )
+    report, result = compile_files(args, [args.file])[0]
     if report.diagnostics:
         sys.stderr.write(render([report], "human", color=use_color(args.color, sys.stderr)))
     if failed(result, args.strict):

@@ -11,6 +11,11 @@ work in a fit (why each step sits where it does):
 - `on_train_epoch_start`: move to the next phase when its epoch comes or early stopping ends the phase.
 - `state_dict` / `load_state_dict`: the depth, group layout and plan fingerprint, versioned; a checkpoint of
   another plan is refused.
+
+This module is the hooks and the callback's state; each decision's work lives in a room of its own:
+`plan_source.py` (loading the plan, choosing the adapter), `companions.py` (early stopping and checkpoint
+callbacks), `fit_checks.py` (the model, optimizer and checkpoint against the plan), `freezing.py` and
+`transitions.py` (a phase's parameters and optimizer groups), `report.py` (what each phase start reports).
 """
 
 from __future__ import annotations
@@ -19,48 +24,103 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
+from typing_extensions import override
 
 from ftsc.adapters.base import StrategyAdapter
-from ftsc.adapters.registry import adapter_for_strategy
-from ftsc.compiler.namespace import names_fingerprint
 from ftsc.compiler.plan import plan_fingerprint
 from ftsc.migrations import upgrade
-from ftsc.runtime import distributed, prefix, transitions
+from ftsc.runtime import companions, distributed, fit_checks, prefix, transitions
 from ftsc.runtime.checkpoint import FTSCheckpoint
-from ftsc.runtime.checkpoint_file import check_before_loading
+from ftsc.runtime.checkpoint_file import check_before_loading, read_callback_state
 from ftsc.runtime.early_stopping import FTSEarlyStopping
-from ftsc.runtime.errors import NamespaceMismatchError, PlanMismatchError, RuntimeConfigError
-from ftsc.runtime.names import canonical_parameters, mismatch_report
-from ftsc.runtime.plan_source import PlanSource, check_adapters, check_schedule, compile_for_module, load_plan
+from ftsc.runtime.errors import PlanMismatchError, RuntimeConfigError
+from ftsc.runtime.freezing import freeze, thaw
+from ftsc.runtime.names import canonical_parameters
+from ftsc.runtime.plan_source import (
+    PlanSource,
+    check_adapters,
+    check_schedule,
+    compile_at_setup,
+    load_plan,
+    strategy_adapter,
+)
 from ftsc.runtime.plan_view import Options, PhaseSpec, last_depth, options_of, phases_of
-from ftsc.runtime.report import Restored, Transition, Trigger, log_transition
+from ftsc.runtime.report import (
+    Restored,
+    Transition,
+    Trigger,
+    log_transition,
+    resume_trigger,
+    shown_path,
+    transition_of,
+)
 from ftsc.runtime.state import GroupRecord, SchedulerState
-from ftsc.wording import counted
 
 log = logging.getLogger("ftsc.runtime")
 
 
 class FinetuningScheduler(Callback):
-    """Execute a compiled phase plan (`plan=`: a plan file or dict) or a `.fts` schedule compiled at setup
-    against the live model (`schedule=`); exactly one of the two.
-
-    The other arguments are the `defaults { }` settings of the schedule language; each one given here wins
-    over the plan's value (None: the plan's). `custom_strategy_adapters` / `strategy_adapter_cfg` choose and
-    configure the strategy adapter as in Fine-Tuning Scheduler. `allow_plan_change=True` resumes a checkpoint
-    written under another plan (with a warning) instead of refusing it. `report=False` silences the report
-    logged at each phase start (`ftsc.runtime.report`).
+    """Execute a compiled phase plan, phase by phase: freeze the model, thaw phase 0, and at each phase's
+    `until epoch` (or when early stopping ends it) thaw the next phase and give it its optimizer group(s).
 
     What can be checked without the model is checked here, so a mistake stops the script before any
     `Trainer.fit`: the plan file (missing, unreadable, invalid), the schedule (every error that does not
     depend on parameter names), and the strategy adapters named.
+
+    Args:
+        plan: a plan written by `ftsc compile` (a path), or the plan as a dict. Give `plan` or `schedule`,
+            exactly one of the two.
+        schedule: a `.fts` schedule, compiled at setup against the live model with the same compiler and
+            diagnostics as `ftsc check`.
+        lr: the lr of each new phase's group when the phase gives none.
+        restore_best: before each new phase, load the best checkpoint so far (the trainer's monitored
+            checkpoint callback keeps it; an `FTSCheckpoint` is added when it has none).
+        epoch_transitions_only: move on only at each phase's `until epoch`, never by early stopping.
+        max_depth: the last phase to run (later phases are left frozen); -1 runs every phase.
+        enforce_phase0_params: rebuild the optimizer's groups from `configure_optimizers` so that they hold
+            exactly phase 0's parameters.
+        apply_lambdas_new_pgs: scale a new group's lr by a `LambdaLR`'s current lambda at its transition,
+            as FTS does (otherwise from the next step).
+        frozen_bn_track_running_stats: frozen BatchNorm layers keep tracking their running statistics.
+        allow_untested: the schedule's `allow_untested`, kept in the run's options; it acts when a
+            schedule is compiled (W305: an lr scheduler outside the set tested across phases), not here.
+        optimizer: `{"class_path": …, "init_args": {…}}`: the optimizer every later phase re-creates
+            (a phase's own `optimizer` wins).
+        lr_scheduler: the same shape, for the lr scheduler.
+        early_stopping: the arguments of the `FTSEarlyStopping` added when the trainer has none.
+        checkpoint: the arguments of the `FTSCheckpoint` added when the trainer has none.
+        custom_strategy_adapters: strategy flag → adapter reference (a built-in or plugin name,
+            `module:Class` or `module.Class`), as in Fine-Tuning Scheduler.
+        strategy_adapter_cfg: options for the chosen strategy adapter (else the plan's `adapter_options`).
+        allow_plan_change: resume a checkpoint written under another plan (with a warning) instead of
+            refusing it.
+        report: log a report at each phase start (`ftsc.runtime.report`); False silences it.
+
+    `lr` to `checkpoint` are the `defaults { }` settings of the schedule language (docs/language.md): each
+    one given here wins over the plan's value; None keeps the plan's.
+
+    Example:
+        A plan compiled for a model (here in place; usually `ftsc compile model.fts -o plan.json` and
+        `plan="plan.json"`), then a `Trainer` that runs it::
+
+            >>> import lightning.pytorch as pl
+            >>> from torch import nn
+            >>> from ftsc.compiler.files import compile_file
+            >>> from ftsc.namespaces.record import namespace_from_module
+            >>> model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 2))
+            >>> schedule = "fts 1\\nphase head { thaw 2.* until epoch 1 }\\nphase rest { thaw rest }\\n"
+            >>> plan = compile_file(schedule, None, namespace=namespace_from_module(model)).plan
+            >>> scheduler = FinetuningScheduler(plan=plan, lr=1e-3, epoch_transitions_only=True)
+            >>> [(phase.name, phase.params) for phase in scheduler.phases]
+            [('head', ('2.weight', '2.bias')), ('rest', ('0.weight', '0.bias'))]
+            >>> trainer = pl.Trainer(callbacks=[scheduler], max_epochs=3, logger=False)
+            >>> scheduler in trainer.callbacks
+            True
     """
 
     def __init__(
@@ -135,8 +195,7 @@ class FinetuningScheduler(Callback):
             assert schedule is not None
             check_schedule(schedule)
 
-    # --- properties
-    # ------------------------------------------------------------------------------------------
+    # --- properties -----------------------------------------------------------------------------------------
 
     @property
     def last_depth(self) -> int:
@@ -152,36 +211,28 @@ class FinetuningScheduler(Callback):
             raise RuntimeConfigError("FinetuningScheduler is used before Trainer.fit set it up")
         return self.options
 
-    # --- setup
-    # -------------------------------------------------------------------------------------------------
+    # --- setup ----------------------------------------------------------------------------------------------
 
+    @override
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if stage != "fit":
             return
         self._trainer = trainer
         check_before_loading(trainer.strategy)  # a damaged checkpoint is refused before anything loads
         if self.plan is None:
-            self._set_plan(self._compile(pl_module))
-        self.adapter = self._make_adapter(trainer)
+            assert self.schedule_path is not None
+            self._set_plan(compile_at_setup(self.schedule_path, pl_module))
+        assert self.plan is not None
+        flag = distributed.strategy_flag(trainer.strategy)
+        self.adapter = strategy_adapter(
+            self.plan, flag, self.custom_strategy_adapters, self.strategy_adapter_cfg
+        )
         self.adapter.connect(self)
         distributed.check_ddp_options(trainer.strategy)
         if trainer.strategy.restore_checkpoint_after_setup:
             self._intercept_sharded_resume(trainer.strategy)
-        self._install_callbacks(trainer)
-        assert self.plan is not None
+        companions.install_companions(trainer, self._opts())
         self.adapter.on_setup(trainer, pl_module, self.plan)
-
-    def _compile(self, pl_module: pl.LightningModule) -> dict[str, Any]:
-        assert self.schedule_path is not None
-        if not any(True for _ in pl_module.parameters()):
-            raise RuntimeConfigError(
-                f"{self.schedule_path}: the model has no parameters at setup (built in `configure_model`?), "
-                f"so the "
-                "schedule cannot be compiled against it; compile a plan with `ftsc compile` against an "
-                "exported "
-                "namespace and pass plan=PATH"
-            )
-        return compile_for_module(self.schedule_path, pl_module, None)
 
     def _set_plan(self, plan: dict[str, Any]) -> None:
         check_adapters({"plan": plan["namespace"]["adapter"]})
@@ -190,67 +241,19 @@ class FinetuningScheduler(Callback):
         self.options = options_of(plan, self.overrides)
         self.fingerprint = plan_fingerprint(plan)
 
-    def _make_adapter(self, trainer: pl.Trainer) -> StrategyAdapter:
-        assert self.plan is not None
-        flag = distributed.strategy_flag(trainer.strategy)
-        config = self.strategy_adapter_cfg
-        namespace = self.plan["namespace"]
-        adapter = adapter_for_strategy(flag, self.custom_strategy_adapters, config)
-        if config is None and namespace["adapter"] == adapter.reference and namespace["adapter_options"]:
-            adapter = adapter_for_strategy(flag, self.custom_strategy_adapters, namespace["adapter_options"])
-        return adapter
+    # --- the start of the fit -------------------------------------------------------------------------------
 
-    def _install_callbacks(self, trainer: pl.Trainer) -> None:
-        """Add the early-stopping and checkpoint callbacks the plan needs (configured from its settings)."""
-        options = self._opts()
-        stopping = self.early_stopping_callback(trainer)
-        if not options.epoch_transitions_only and stopping is None:
-            plain = [c for c in trainer.callbacks if isinstance(c, EarlyStopping)]  # type: ignore[attr-defined]
-            if plain:
-                raise RuntimeConfigError(
-                    "the trainer has a plain EarlyStopping callback, which would end training in the first "
-                    "phase; use ftsc.runtime.FTSEarlyStopping (same arguments) or set epoch_transitions_only"
-                )
-            stopping = FTSEarlyStopping(**dict(options.early_stopping or {"monitor": "val_loss"}))
-            trainer.callbacks.append(stopping)  # type: ignore[attr-defined]
-        if options.restore_best or options.checkpoint is not None:
-            self._install_checkpoint(trainer, stopping)
-
-    def _install_checkpoint(self, trainer: pl.Trainer, stopping: FTSEarlyStopping | None) -> None:
-        """Use the trainer's monitored checkpoint callback, or add an `FTSCheckpoint` (replacing only the
-        unconfigured one Lightning adds by default; a user's own checkpoint callbacks are kept)."""
-        options = self._opts()
-        callbacks: list[Callback] = trainer.callbacks  # type: ignore[attr-defined]
-        checkpoint = self.checkpoint_callback(trainer)
-        if checkpoint is None or (
-            options.checkpoint is not None and not isinstance(checkpoint, FTSCheckpoint)
-        ):
-            monitor = stopping.monitor if stopping is not None else "val_loss"
-            checkpoint = FTSCheckpoint(**dict(options.checkpoint or {"monitor": monitor, "save_top_k": 1}))
-            callbacks[:] = [c for c in callbacks if not _lightning_default_checkpoint(c)] + [checkpoint]
-        if options.restore_best and (not checkpoint.monitor or checkpoint.save_top_k == 0):
-            raise RuntimeConfigError(
-                "restore_best needs a checkpoint callback with a monitored metric and save_top_k != 0; set "
-                '`checkpoint = { monitor = "val_loss" }` in the schedule\'s defaults, or restore_best = false'
-            )
-
-    # --- the start of the fit
-    # --------------------------------------------------------------------------------
-
+    @override
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         options = self._opts()
-        if len(trainer.optimizers) != 1:
-            raise RuntimeConfigError(
-                f"FinetuningScheduler needs exactly one optimizer from configure_optimizers "
-                f"(found {len(trainer.optimizers)})"
-            )
+        fit_checks.check_one_optimizer(trainer)
         parameters = self._parameters(pl_module)
-        if self._check_namespace(list(parameters)):
+        if self._use_live_names(list(parameters)):
             parameters = self._parameters(pl_module)  # the adapter sees the phases in live names now
         distributed.agree_on_plan(trainer, self.fingerprint)
         resumed = self._resumed
         if resumed is not None:
-            self._check_resumed_names(resumed)
+            fit_checks.check_resumed_names(resumed, self.names)
         self.depth = resumed.depth if resumed is not None else 0
         freeze(pl_module, options.frozen_bn_track_running_stats)
         for index in range(self.depth + 1):
@@ -260,14 +263,16 @@ class FinetuningScheduler(Callback):
             self._resumed = None
         else:
             self.groups = transitions.start(trainer, pl_module, parameters, self.phases[0], options)
-            self._check_init_pg_lrs(pl_module)
+            per_phase = 2 if transitions.no_decay_names(pl_module) else 1
+            fit_checks.check_init_pg_lrs(self.phases, len(self.groups), per_phase)
         distributed.rewrap_ddp(trainer)
         self._fit_started = True
         self._awaiting_resume = trainer.strategy.restore_checkpoint_after_setup
-        trigger = _resume_trigger(trainer) if resumed else Trigger("start")
+        trigger = resume_trigger(trainer) if resumed else Trigger("start")
         self._phase_started(trainer)
         self._fit_start_trigger = trigger
 
+    @override
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._awaiting_resume = False  # any resume has happened by now
         if self._fit_start_trigger is not None:  # the loops are restored now: the epoch is the resumed one
@@ -303,65 +308,18 @@ class FinetuningScheduler(Callback):
             return canonical_parameters(pl_module)
         return self.adapter.live_parameters(pl_module)
 
-    def _check_init_pg_lrs(self, pl_module: pl.LightningModule) -> None:
-        """`init_pg_lrs` gives one lr per group the optimizer has at its phase: known now (phase 0's groups,
-        then one group per phase, two with `no_decay`), so a wrong length stops the run before training."""
-        per_phase = 2 if transitions.no_decay_names(pl_module) else 1
-        for phase in self.phases[1:]:
-            expected = len(self.groups) + per_phase * phase.index
-            if phase.init_pg_lrs is not None and len(phase.init_pg_lrs) != expected:
-                raise RuntimeConfigError(
-                    f"{phase.label}: `init_pg_lrs` gives {counted(len(phase.init_pg_lrs), 'lr')}, and the "
-                    f"optimizer will have {counted(expected, 'parameter group')} there (phase 0's "
-                    f"{len(self.groups)}, then {per_phase} per phase); give one lr per group"
-                )
-
-    def _check_namespace(self, live: list[str]) -> bool:
-        """Check the live names against the plan's, through `namespace.prefix`; True when the phases were
-        put into live names (a prefix), so the parameters must be looked up again."""
+    def _use_live_names(self, live: list[str]) -> bool:
+        """Check the live names against the plan's and put the phases into live names; True when that
+        changed them (a prefix), so the parameters must be looked up again."""
         assert self.plan is not None
-        namespace = self.plan["namespace"]
-        stated = str(namespace.get("prefix", ""))
-        names = prefix.NameMap.of_prefix(stated)
         phases = phases_of(self.plan)  # in plan names, also on a second fit
-        if names.identity and names_fingerprint(live) == namespace["fingerprint"]:
-            return self._use_names(names, phases)
-        expected = [name for phase in phases for name in phase.params] + list(self.plan["frozen"])
-        if not prefix.fits(expected, live, names):
-            fit = prefix.find_fit(expected, live)
-            if fit is None or (fit.names.identity and names.identity):
-                raise NamespaceMismatchError(
-                    f"the model does not fit the plan{self._where()}: {mismatch_report(expected, live)}; "
-                    "recompile the schedule against this model (`ftsc namespace export`, then `ftsc compile`)"
-                )
-            if not fit.exact or stated:  # a stated prefix that does not fit is an error, never a guess
-                message = prefix.mismatch_line(fit, stated)
-                raise NamespaceMismatchError(f"the model does not fit the plan{self._where()}: {message}")
-            log.info("ftsc: %s", prefix.running_note(fit))
-            names = fit.names
-        elif names.identity:
-            log.debug(
-                "ftsc: the model lists the plan's parameters in another order; the plan applies unchanged"
-            )
-        return self._use_names(names, phases)
-
-    def _use_names(self, names: prefix.NameMap, phases: list[PhaseSpec]) -> bool:
-        """Put the phases into live names; True when that changed them (look the parameters up again)."""
+        names = fit_checks.live_names(self.plan, phases, live, self._where())
         self.names = names
         if not names.identity:
             phases = [replace(phase, params=tuple(map(names.live, phase.params))) for phase in phases]
         changed = phases != self.phases
         self.phases = phases
         return changed
-
-    def _check_resumed_names(self, state: SchedulerState) -> None:
-        saved = prefix.NameMap(state.names.get("drop", ""), state.names.get("add", ""))
-        if saved != self.names:
-            raise PlanMismatchError(
-                f"the checkpoint was written with the plan's names {saved.describe()} in the trained module, "
-                f"and this run finds them {self.names.describe()}; resume with the module it was written "
-                "with, or start the run afresh"
-            )
 
     def _where(self) -> str:
         source = self.schedule_path or self.plan_source
@@ -373,9 +331,9 @@ class FinetuningScheduler(Callback):
             self.adapter.on_phase_start(phase.index, phase.params)
         log.debug("ftsc: %s thawed %d parameter tensors", phase.label, thawed)
 
-    # --- transitions
-    # -----------------------------------------------------------------------------------------
+    # --- transitions ----------------------------------------------------------------------------------------
 
+    @override
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.depth >= self.last_depth:
             return
@@ -429,38 +387,12 @@ class FinetuningScheduler(Callback):
 
     def _record(self, trainer: pl.Trainer, trigger: Trigger, restored: Restored | None = None) -> None:
         """Keep the phase start in `history` and report it (rank zero, unless `report=False`)."""
-        transition = self._transition(trainer, trigger, restored)
+        transition = transition_of(trainer, self.depth, self.phases, self.groups, trigger, restored)
         self.history.append(transition)
         if self.report and trainer.is_global_zero:
             log_transition(transition)
 
-    def _transition(self, trainer: pl.Trainer, trigger: Trigger, restored: Restored | None) -> Transition:
-        """What the phase start looks like: counted on the LightningModule (sharded strategies: this rank's
-        view), with each optimizer group's owner phase."""
-        parameters = list(trainer.lightning_module.parameters())
-        trainable = [p for p in parameters if p.requires_grad]
-        owners = tuple(
-            (self.phases[group.phase].name or f"phase {group.phase}")
-            + (" (no decay)" if group.no_decay else "")
-            for group in self.groups
-        )
-        return Transition(
-            epoch=trainer.current_epoch,
-            depth=self.depth,
-            name=self.phases[self.depth].name,
-            thawed=len(trainable),
-            lrs=tuple(float(group["lr"]) for group in trainer.optimizers[0].param_groups),
-            phases=len(self.phases),
-            trigger=trigger,
-            tensors=len(parameters),
-            trainable=sum(p.numel() for p in trainable),
-            total=sum(p.numel() for p in parameters),
-            groups=owners,
-            restored=restored,
-        )
-
-    # --- restoring
-    # ---------------------------------------------------------------------------------------------
+    # --- restoring ------------------------------------------------------------------------------------------
 
     def _restore_best(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> Restored | None:
         """Load the best checkpoint so far into the model, optimizer and lr schedulers before the next phase;
@@ -483,7 +415,7 @@ class FinetuningScheduler(Callback):
             )
             self._note_reinit(self.phases[index], self._opts())
         score = checkpoint.best_model_score
-        return Restored(_shown_path(path), epoch, checkpoint.monitor, None if score is None else float(score))
+        return Restored(shown_path(path), epoch, checkpoint.monitor, None if score is None else float(score))
 
     def _depth_in(self, path: str) -> int:
         state = read_callback_state(path, self.state_key)
@@ -510,9 +442,9 @@ class FinetuningScheduler(Callback):
             )
             self._note_reinit(phase, options)
 
-    # --- state
-    # -----------------------------------------------------------------------------------------------
+    # --- state ----------------------------------------------------------------------------------------------
 
+    @override
     def state_dict(self) -> dict[str, Any]:
         if self.plan is None:
             return {}
@@ -529,6 +461,7 @@ class FinetuningScheduler(Callback):
         )
         return state.to_dict()
 
+    @override
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if not state_dict:
             return
@@ -548,25 +481,8 @@ class FinetuningScheduler(Callback):
 
     def _accepted(self, state_dict: dict[str, Any]) -> SchedulerState:
         """The saved state, upgraded to the current version, if it belongs to this plan (or may)."""
-        upgraded, _ = upgrade("checkpoint", state_dict)
-        state = SchedulerState.from_dict(upgraded)
-        if self.plan is not None and state.plan_fingerprint != self.fingerprint:
-            message = (
-                f"the checkpoint was written under another plan ({state.plan_fingerprint}, this run: "
-                f"{self.fingerprint})"
-            )
-            if not self.allow_plan_change:
-                raise PlanMismatchError(
-                    message + "; resume with the plan it was written under, or pass "
-                    "FinetuningScheduler(allow_plan_change=True) to continue under this one"
-                )
-            log.warning("ftsc: %s; continuing under this plan (allow_plan_change=True)", message)
-        if state.depth >= len(self.phases) and self.phases:
-            raise PlanMismatchError(
-                f"the checkpoint is at phase {state.depth} but the plan has "
-                f"{counted(len(self.phases), 'phase')}"
-            )
-        return state
+        fingerprint = self.fingerprint if self.plan is not None else None
+        return fit_checks.accepted_state(state_dict, fingerprint, len(self.phases), self.allow_plan_change)
 
     def _resume_now(self, state: SchedulerState) -> None:
         trainer = self._current_trainer()
@@ -579,92 +495,22 @@ class FinetuningScheduler(Callback):
         distributed.rewrap_ddp(trainer)
         self._phase_started(trainer)
         if self._fit_start_trigger is not None:  # before training: reported at its start
-            self._fit_start_trigger = _resume_trigger(trainer)
+            self._fit_start_trigger = resume_trigger(trainer)
         else:
-            self._record(trainer, _resume_trigger(trainer))
+            self._record(trainer, resume_trigger(trainer))
 
     def _current_trainer(self) -> pl.Trainer:
         if self._trainer is None:
             raise RuntimeConfigError("FinetuningScheduler state was loaded outside a fit")
         return self._trainer
 
-    # --- finding the companion callbacks ------------------------------------------------------------------
+    # --- finding the companion callbacks --------------------------------------------------------------------
 
     @staticmethod
     def early_stopping_callback(trainer: pl.Trainer) -> FTSEarlyStopping | None:
-        found = [c for c in trainer.callbacks if isinstance(c, FTSEarlyStopping)]  # type: ignore[attr-defined]
-        return found[0] if found else None
+        return companions.early_stopping_callback(trainer)
 
     @staticmethod
     def checkpoint_callback(trainer: pl.Trainer) -> ModelCheckpoint | None:
         """The checkpoint callback `restore_best` uses: an `FTSCheckpoint`, else the first monitored one."""
-        callbacks = [c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)]  # type: ignore[attr-defined]
-        ours = [c for c in callbacks if isinstance(c, FTSCheckpoint)]
-        monitored = [c for c in callbacks if c.monitor]
-        return (ours or monitored or [None])[0]
-
-
-def _resume_trigger(trainer: pl.Trainer) -> Trigger:
-    path = trainer.ckpt_path
-    return Trigger("resume", checkpoint=_shown_path(path) if path else None)
-
-
-def _shown_path(path: str | os.PathLike[str]) -> str:
-    """A checkpoint path as the report shows it: relative to the current folder when under it."""
-    location = Path(path)
-    try:
-        return str(location.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(location)
-
-
-def _lightning_default_checkpoint(callback: Callback) -> bool:
-    """The `ModelCheckpoint()` Lightning adds when the user gave none: plain, unconfigured."""
-    return (
-        type(callback) is ModelCheckpoint
-        and callback.monitor is None
-        and callback.dirpath is None
-        and callback.filename is None
-        and callback.save_top_k == 1
-        and not callback.save_last
-    )
-
-
-def read_callback_state(path: str, key: str) -> dict[str, Any] | None:
-    """The callback's state saved in a checkpoint file, or in a distributed checkpoint folder's metadata,
-    without reading the tensors (memory-mapped); None when it holds none."""
-    location = Path(path)
-    file = location / "meta.pt" if location.is_dir() else location
-    if not file.is_file():
-        return None
-    data = torch.load(file, map_location="cpu", weights_only=False, mmap=location.is_file())
-    state = data.get("callbacks", {}).get(key) if isinstance(data, dict) else None
-    return state if isinstance(state, dict) else None
-
-
-def freeze(module: nn.Module, track_running_stats: bool) -> None:
-    """Every parameter frozen; BatchNorm layers stop tracking statistics unless `track_running_stats`."""
-    for submodule in module.modules():
-        if isinstance(submodule, _BatchNorm):
-            submodule.track_running_stats = track_running_stats
-    for parameter in module.parameters():
-        parameter.requires_grad_(False)
-
-
-def thaw(
-    module: nn.Module,
-    parameters: Mapping[str, nn.Parameter],
-    names: tuple[str, ...],
-    track_running_stats: bool,
-) -> int:
-    """Thaw `names`; a BatchNorm layer whose parameters thaw tracks statistics again. Returns the count."""
-    targets = {id(parameters[name]) for name in names}
-    for parameter in (parameters[name] for name in names):
-        parameter.requires_grad_(True)
-    if not track_running_stats:
-        for submodule in module.modules():
-            if isinstance(submodule, _BatchNorm) and any(
-                id(p) in targets for p in submodule.parameters(recurse=False)
-            ):
-                submodule.track_running_stats = True
-    return len(targets)
+        return companions.checkpoint_callback(trainer)

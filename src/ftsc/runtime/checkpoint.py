@@ -6,6 +6,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import ModelCheckpoint
+from typing_extensions import override
 
 
 class FTSCheckpoint(ModelCheckpoint):
@@ -23,6 +24,7 @@ class FTSCheckpoint(ModelCheckpoint):
         self.best_depth = 0
         self._best_path_seen = ""
 
+    @override
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         # Save after validation (not at train-epoch end, Lightning's default when validating every epoch), so
         # the best checkpoint is settled before any other callback saves the run's state that epoch.
@@ -34,6 +36,7 @@ class FTSCheckpoint(ModelCheckpoint):
         """The scheduler's current depth; called at every phase start and resume."""
         self.current_depth = depth
 
+    @override
     def state_dict(self) -> dict[str, Any]:
         # Called while a checkpoint is written, after `best_model_path` was updated for it.
         if self.best_model_path and self.best_model_path != self._best_path_seen:
@@ -41,6 +44,7 @@ class FTSCheckpoint(ModelCheckpoint):
             self._best_path_seen = self.best_model_path
         return {**super().state_dict(), "current_depth": self.current_depth, "best_depth": self.best_depth}
 
+    @override
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         self.current_depth = int(state_dict.get("current_depth", 0))

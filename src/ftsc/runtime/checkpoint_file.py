@@ -1,4 +1,5 @@
-"""Refusing a damaged checkpoint file before Lightning loads it.
+"""Reading checkpoint files: refusing a damaged one before Lightning loads it, and reading the callback's
+own saved state without loading the tensors.
 
 A checkpoint that was copied in part, cut short by a full disk or damaged on its way is a zip archive
 (torch's format) with its table of contents missing or records whose CRC does not match. torch would stop
@@ -12,6 +13,8 @@ import os
 import zipfile
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from ftsc.runtime.errors import CheckpointFileError
 
@@ -53,6 +56,18 @@ def check_before_loading(strategy: Any) -> None:
 
     load_checkpoint.ftsc_checked = True  # type: ignore[attr-defined]
     strategy.load_checkpoint = load_checkpoint
+
+
+def read_callback_state(path: str, key: str) -> dict[str, Any] | None:
+    """The callback's state saved in a checkpoint file, or in a distributed checkpoint folder's metadata,
+    without reading the tensors (memory-mapped); None when it holds none."""
+    location = Path(path)
+    file = location / "meta.pt" if location.is_dir() else location
+    if not file.is_file():
+        return None
+    data = torch.load(file, map_location="cpu", weights_only=False, mmap=location.is_file())
+    state = data.get("callbacks", {}).get(key) if isinstance(data, dict) else None
+    return state if isinstance(state, dict) else None
 
 
 def _damaged(path: Path, why: str) -> CheckpointFileError:

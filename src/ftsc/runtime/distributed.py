@@ -49,8 +49,7 @@ def check_ddp_options(strategy: object) -> None:
     if isinstance(strategy, DDPStrategy) and strategy._ddp_kwargs.get("static_graph"):
         raise RuntimeConfigError(
             "DDPStrategy(static_graph=True) cannot follow a fine-tuning schedule: each phase thaws "
-            "parameters "
-            "and changes the graph; drop `static_graph`"
+            "parameters and changes the graph; drop `static_graph`"
         )
 
 

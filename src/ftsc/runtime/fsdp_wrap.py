@@ -17,6 +17,7 @@ from typing import Any
 
 from torch import nn
 from torch.distributed.fsdp.wrap import _or_policy, _Policy
+from typing_extensions import override
 
 from ftsc.adapters.fsdp import ModuleTable
 from ftsc.compiler.namespace import Namespace
@@ -67,6 +68,7 @@ class AdapterWrapPolicy(_Policy):
         self.user = user
         self.modules = modules
 
+    @override
     def _run_policy(
         self, root_module: nn.Module, ignored_modules: set[nn.Module], root_kwargs: dict[str, Any]
     ) -> dict[nn.Module, dict[str, Any]]:

@@ -24,6 +24,7 @@ import lightning.pytorch as pl
 import torch
 import torch.distributed as dist
 from torch import nn
+from typing_extensions import override
 
 from ftsc.compiler.memory.budget import format_bytes
 from ftsc.compiler.memory.model import (
@@ -232,10 +233,12 @@ class FTSMemoryReport(pl.Callback):
         self._measured_depth = -1
         self._scheduler: Any = None
 
+    @override
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if any(True for _ in pl_module.parameters()):
             self._shapes = _Shapes(pl_module)  # before FSDP1 flattens it (FSDP2 shapes stay global)
 
+    @override
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         from ftsc.runtime.callback import FinetuningScheduler
 
@@ -249,6 +252,7 @@ class FTSMemoryReport(pl.Callback):
             trainer, self._shapes, self._scheduler.phases, self._scheduler._opts(), phase0
         )
 
+    @override
     def on_train_batch_start(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
     ) -> None:
@@ -256,6 +260,7 @@ class FTSMemoryReport(pl.Callback):
         if depth != self._measured_depth and torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
 
+    @override
     def on_train_batch_end(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
     ) -> None:
@@ -278,6 +283,7 @@ class FTSMemoryReport(pl.Callback):
         self.records.append(record)
         log.info("ftsc memory: %s", memory_line(phase.label, rank, measured, self.plan, depth))
 
+    @override
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         records = self.records
         if dist.is_available() and dist.is_initialized() and trainer.world_size > 1:

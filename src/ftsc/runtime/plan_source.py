@@ -12,7 +12,7 @@ from typing import Any
 from torch import nn
 
 from ftsc.adapters.base import AdapterError, StrategyAdapter
-from ftsc.adapters.registry import adapter_class
+from ftsc.adapters.registry import adapter_class, adapter_for_strategy
 from ftsc.cli.report import FileReport, render
 from ftsc.compiler.compile import CompileResult, compile_schedule, module_prefix
 from ftsc.compiler.files import compile_file
@@ -84,6 +84,33 @@ def compile_for_module(
     _raise_errors(path, text, result, what)
     assert result.plan is not None
     return dict(result.plan)
+
+
+def compile_at_setup(schedule: str | os.PathLike[str], module: nn.Module) -> dict[str, Any]:
+    """`schedule=`: the plan compiled at setup against the live `module`, which must have its parameters
+    by then (a model built later, in `configure_model`, needs a plan compiled ahead)."""
+    if not any(True for _ in module.parameters()):
+        raise RuntimeConfigError(
+            f"{schedule}: the model has no parameters at setup (built in `configure_model`?), so the "
+            "schedule cannot be compiled against it; compile a plan with `ftsc compile` against an exported "
+            "namespace and pass plan=PATH"
+        )
+    return compile_for_module(schedule, module, None)
+
+
+def strategy_adapter(
+    plan: Mapping[str, Any],
+    flag: str,
+    custom: Mapping[str, str] | None,
+    config: Mapping[str, Any] | None,
+) -> StrategyAdapter:
+    """The adapter for the trainer's strategy (`flag`), configured by `strategy_adapter_cfg` (`config`),
+    else by the plan's `adapter_options` when the plan was compiled for that same adapter."""
+    namespace = plan["namespace"]
+    adapter = adapter_for_strategy(flag, custom, config)
+    if config is None and namespace["adapter"] == adapter.reference and namespace["adapter_options"]:
+        adapter = adapter_for_strategy(flag, custom, namespace["adapter_options"])
+    return adapter
 
 
 def _inside(namespace: Namespace, prefix: str) -> Namespace:

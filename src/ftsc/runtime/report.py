@@ -5,16 +5,25 @@ The callback records a `Transition` (plain data) at every phase start and, unles
 logger, so the lines appear wherever Lightning's messages do, and can be silenced on their own
 (`logging.getLogger("lightning.pytorch.ftsc").setLevel(logging.WARNING)`).
 
-Each line comes from one builder (`Transition -> str | None`) in `LINES`; a new line (say, memory per
-phase) is a field on `Transition` and one more builder, without touching the others.
+`transition_of` measures a phase start on the trainer (what is trainable, each optimizer group's lr and
+owner phase). Each line comes from one builder (`Transition -> str | None`) in `LINES`; a new line (say,
+memory per phase) is a field on `Transition` and one more builder, without touching the others.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+
+    from ftsc.runtime.plan_view import PhaseSpec
+    from ftsc.runtime.state import GroupRecord
 
 REPORT_LOGGER = "lightning.pytorch.ftsc"
 log = logging.getLogger(REPORT_LOGGER)
@@ -63,6 +72,53 @@ class Transition:
     @property
     def label(self) -> str:
         return f"phase {self.depth}" + (f" `{self.name}`" if self.name else "")
+
+
+def transition_of(
+    trainer: pl.Trainer,
+    depth: int,
+    phases: Sequence[PhaseSpec],
+    groups: Sequence[GroupRecord],
+    trigger: Trigger,
+    restored: Restored | None = None,
+) -> Transition:
+    """What the phase start at `depth` looks like: counted on the LightningModule (sharded strategies: this
+    rank's view), with each optimizer group's owner phase."""
+    parameters = list(trainer.lightning_module.parameters())
+    trainable = [p for p in parameters if p.requires_grad]
+    owners = tuple(
+        (phases[group.phase].name or f"phase {group.phase}") + (" (no decay)" if group.no_decay else "")
+        for group in groups
+    )
+    return Transition(
+        epoch=trainer.current_epoch,
+        depth=depth,
+        name=phases[depth].name,
+        thawed=len(trainable),
+        lrs=tuple(float(group["lr"]) for group in trainer.optimizers[0].param_groups),
+        phases=len(phases),
+        trigger=trigger,
+        tensors=len(parameters),
+        trainable=sum(p.numel() for p in trainable),
+        total=sum(p.numel() for p in parameters),
+        groups=owners,
+        restored=restored,
+    )
+
+
+def resume_trigger(trainer: pl.Trainer) -> Trigger:
+    """A phase start by resuming the trainer's checkpoint."""
+    path = trainer.ckpt_path
+    return Trigger("resume", checkpoint=shown_path(path) if path else None)
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A checkpoint path as the report shows it: relative to the current folder when under it."""
+    location = Path(path)
+    try:
+        return str(location.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(location)
 
 
 LineBuilder = Callable[[Transition], str | None]
