@@ -7,25 +7,30 @@ Spans are code-point offsets into the source text (what lark gives us); `SourceT
 from __future__ import annotations
 
 import bisect
-import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from ftsc import codes
+from ftsc.codes import Code
+from ftsc.severity import Severity
+
+__all__ = [  # Severity lives in ftsc.severity (ftsc.codes needs it too) and is found here as always
+    "MAX_DIAGNOSTICS",
+    "Diagnostic",
+    "Fix",
+    "PositionEncoding",
+    "Related",
+    "Severity",
+    "SourceText",
+    "Span",
+    "capped",
+    "diagnose",
+    "sort_key",
+    "units",
+]
 
 PositionEncoding = Literal["utf-8", "utf-16", "utf-32"]
-
-
-class Severity(enum.IntEnum):
-    """LSP's DiagnosticSeverity values, so the language server can pass them through unchanged."""
-
-    ERROR = 1
-    WARNING = 2
-    INFORMATION = 3
-    HINT = 4
-
-    @property
-    def label(self) -> str:
-        return {1: "error", 2: "warning", 3: "information", 4: "hint"}[self.value]
 
 
 @dataclass(frozen=True, order=True)
@@ -79,21 +84,8 @@ class Diagnostic:
         return self.severity == Severity.ERROR
 
 
-def error(code: str, message: str, span: Span, **extra: Any) -> Diagnostic:
-    return _make(code, Severity.ERROR, message, span, **extra)
-
-
-def warning(code: str, message: str, span: Span, **extra: Any) -> Diagnostic:
-    return _make(code, Severity.WARNING, message, span, **extra)
-
-
-def information(code: str, message: str, span: Span, **extra: Any) -> Diagnostic:
-    return _make(code, Severity.INFORMATION, message, span, **extra)
-
-
-def _make(
-    code: str,
-    severity: Severity,
+def diagnose(
+    code: Code,
     message: str,
     span: Span,
     *,
@@ -101,7 +93,8 @@ def _make(
     fixes: Iterable[Fix] = (),
     **data: object,
 ) -> Diagnostic:
-    return Diagnostic(code, severity, message, span, tuple(related), tuple(fixes), dict(data))
+    """A diagnostic of `code`, with the code's severity (so no call site can give it another)."""
+    return Diagnostic(code.code, code.severity, message, span, tuple(related), tuple(fixes), dict(data))
 
 
 def sort_key(diagnostic: Diagnostic) -> tuple[int, int, str]:
@@ -121,8 +114,8 @@ def capped(diagnostics: list[Diagnostic], limit: int = MAX_DIAGNOSTICS) -> list[
     left = [diagnostics[i] for i in sorted(ranked[limit - 1 :])]
     counts = {severity: sum(d.severity == severity for d in left) for severity in Severity}
     shown = ", ".join(f"{n} {s.label}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
-    note = information(
-        "I003",
+    note = diagnose(
+        codes.MORE_NOT_SHOWN,
         f"{len(left)} more diagnostics are not shown ({shown}); a file shows at most {limit - 1}: fix "
         "those and check again",
         left[0].span,

@@ -21,6 +21,7 @@ from ftsc.compiler.classes import (
     ClassInfo,
     Kind,
     Parameter,
+    bindings,
     check_arguments,
     known_class_names,
     resolve_class,
@@ -439,7 +440,7 @@ def test_star_imports_and_odd_classes(user_package: str) -> None:
 
 
 def test_whole_module_parse_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(classes, "_collect_chunks", lambda source, module: False)
+    monkeypatch.setattr(bindings, "_collect_chunks", lambda source, module: False)
     for kind, name in ALL_CLASSES:
         assert resolved(name, kind).parameters == inspected(public_classes(kind)[name])
 
@@ -463,13 +464,13 @@ def test_chunked_reading_matches_whole_parse() -> None:
     optim_dir = Path(torch.optim.__file__).parent
     for path in sorted(optim_dir.glob("*.py")):
         source = path.read_text(encoding="utf-8")
-        chunked = classes._Module("m", False, source)
-        assert classes._collect_chunks(source, chunked), path
-        whole = classes._Module("m", False, source)
-        classes._collect(classes._parse_text(source) or [], whole, nested=False)
+        chunked = bindings.Module("m", False, source)
+        assert bindings._collect_chunks(source, chunked), path
+        whole = bindings.Module("m", False, source)
+        bindings._collect(bindings._parse_text(source) or [], whole, nested=False)
         assert describe(chunked) == describe(whole), path
         for binding in chunked.names.values():
-            if isinstance(binding, classes._ClassSource):
+            if isinstance(binding, bindings.ClassSource):
                 node = binding.node()
                 assert node is not None, (path, binding.name)
                 assert class_dump(binding)[1] == header_dump(node), (path, binding.name)
@@ -477,7 +478,7 @@ def test_chunked_reading_matches_whole_parse() -> None:
 
 def describe(module: Any) -> tuple[Any, ...]:
     names = {
-        name: class_dump(b) if isinstance(b, classes._ClassSource) else repr(b)
+        name: class_dump(b) if isinstance(b, bindings.ClassSource) else repr(b)
         for name, b in module.names.items()
     }
     return names, module.all_names, module.star_imports
@@ -509,13 +510,13 @@ def test_lookups_do_not_import_torch() -> None:
 
 def test_optimizer_lookup_does_not_read_lr_scheduler_source(monkeypatch: pytest.MonkeyPatch) -> None:
     read: list[str] = []
-    real = classes._read_source
+    real = bindings._read_source
 
     def spy(path: Path) -> str | None:
         read.append(path.name)
         return real(path)
 
-    monkeypatch.setattr(classes, "_read_source", spy)
+    monkeypatch.setattr(bindings, "_read_source", spy)
     resolve_class("AdamW", "optimizer")
     assert "lr_scheduler.py" not in read
     resolve_class("StepLR", "lr_scheduler")

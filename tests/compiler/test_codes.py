@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from ftsc import codes
 from ftsc.adapters import StrategyAdapter
-from ftsc.codes import CODES
+from ftsc.codes import CODES, Code, Family
 from ftsc.compiler import optim
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.files import compile_file
 from ftsc.compiler.namespace import Namespace, ParameterInfo
 from ftsc.compiler.schema import validate_plan_data
-from ftsc.diagnostics import Diagnostic, Severity, Span
+from ftsc.diagnostics import Diagnostic, Severity, Span, diagnose
 
 NAMES = [
     "embed.weight",
@@ -73,12 +74,51 @@ def test_a_clean_schedule_has_no_diagnostics_and_a_valid_plan(namespace: Namespa
     assert len(phases[1]["params"]) == len(NAMES) - 2
 
 
-def test_every_code_has_a_test_here() -> None:
-    source = Path(__file__).read_text(encoding="utf-8")
-    # 5xx: `import-fts`, tested in tests/fts; 6xx: versioned formats, tested in tests/migrations
-    language = [code for code in CODES if not 500 <= int(code[1:]) < 700]
-    missing = [code for code in language if f'"{code}"' not in source]
-    assert missing == []
+DOCS = Path(__file__).parents[2] / "docs"
+
+
+def doc_table(document: str, header: str) -> list[list[str]]:
+    """The rows of the table in docs/`document` under the header row `header`, as stripped cells."""
+    lines = (DOCS / document).read_text(encoding="utf-8").splitlines()
+    rows = []
+    for line in lines[lines.index(header) + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def registered(family: Family) -> list[Code]:
+    return [code for code in CODES.values() if code.family is family]
+
+
+def test_the_language_reference_lists_every_language_code_with_its_severity() -> None:
+    rows = doc_table("language.md", "| code | severity | when | example message |")
+    assert sorted((row[0], row[1]) for row in rows) == sorted(
+        (code.code, code.severity.label) for code in registered(Family.LANGUAGE)
+    )
+
+
+def test_the_import_fts_reference_lists_every_import_code_with_its_severity_and_title() -> None:
+    rows = doc_table("fts-interop.md", "| code | severity | title | when, and an example message |")
+    assert all(CODES[row[0]].severity.label == row[1] for row in rows), rows
+    shown = [tuple(row[:3]) for row in rows if CODES[row[0]].family is Family.FTS_IMPORT]
+    assert sorted(shown) == sorted(
+        (code.code, code.severity.label, code.title) for code in registered(Family.FTS_IMPORT)
+    )
+
+
+def test_the_formats_reference_lists_every_format_code() -> None:
+    rows = doc_table("formats.md", "| code | meaning | example |")
+    assert sorted({row[0] for row in rows}) == [code.code for code in registered(Family.FORMAT)]
+
+
+def test_a_diagnostic_takes_its_severity_from_its_code() -> None:
+    for code in (codes.NO_MATCH, codes.ADDS_NOTHING, codes.NO_NAMESPACE):
+        made = diagnose(code, "m", Span(0, 1))
+        assert (made.code, made.severity) == (code.code, code.severity)
+    letters = {code.code[0]: code.severity for code in CODES.values()}
+    assert letters == {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFORMATION}
 
 
 def test_e000_an_internal_failure_is_an_error_at_the_top_of_the_file() -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from ftsc.cli import main
-from ftsc.codes import FTS_CODES
 from ftsc.compiler.namespace import Namespace, load_namespace
 from ftsc.diagnostics import Diagnostic, Severity, SourceText
 from ftsc.fts.importer import import_fts
@@ -286,18 +285,6 @@ def test_e514_twice_in_one_phase_and_across_phases(toy: Namespace) -> None:
 
 
 # -- the codes, and every output format ------------------------------------------------------------------
-
-
-def test_every_code_has_a_test_here() -> None:
-    source = Path(__file__).read_text(encoding="utf-8")
-    assert [code for code in FTS_CODES if f'"{code}"' not in source] == []
-
-
-def test_every_code_has_a_title_and_the_right_severity() -> None:
-    for code, spec in FTS_CODES.items():
-        assert spec.title
-        expected = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFORMATION}[code[0]]
-        assert spec.severity == expected
 
 
 TRAPS = "0:\n  params:\n  - model.layers.{0,11}.attn.*\n"

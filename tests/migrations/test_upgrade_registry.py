@@ -12,12 +12,10 @@ import pytest
 from migrations_support import DATA
 
 from ftsc import __version__
-from ftsc.codes import CODES
 from ftsc.compiler.compile import PLAN_VERSION
 from ftsc.compiler.namespace import NAMESPACE_VERSION
 from ftsc.compiler.schema import load_schema
 from ftsc.migrations import CURRENT_VERSIONS, FORMATS, STEPS, MigrationError, steps_of, upgrade, version_of
-from ftsc.migrations.errors import NEWER_VERSION, NO_VERSION, WRONG_LAYOUT
 
 
 def v0_plan() -> dict[str, Any]:
@@ -58,11 +56,6 @@ def test_every_step_says_when_and_why_and_has_its_own_test(step: Any) -> None:
     assert "Why:" in step.why
     tests = [path for path in Path(__file__).parent.glob("test_*.py") if path.name != Path(__file__).name]
     assert any(step.function.__name__ in path.read_text(encoding="utf-8") for path in tests)
-
-
-def test_the_error_codes_are_registered() -> None:
-    for code in (NEWER_VERSION, NO_VERSION, WRONG_LAYOUT):
-        assert CODES[code].code == code
 
 
 def test_the_chain_upgrades_a_v0_plan_and_reports_each_step() -> None:

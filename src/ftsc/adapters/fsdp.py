@@ -24,11 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ftsc import codes
 from ftsc.adapters.base import Option, StrategyAdapter
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.matcher import PatternMatcher, PatternTooComplex
-from ftsc.diagnostics import Diagnostic, Related, Span, error
+from ftsc.diagnostics import Diagnostic, Related, Span, diagnose
 from ftsc.grammar import ast
 
 if TYPE_CHECKING:
@@ -188,9 +189,11 @@ class FSDPAdapter(StrategyAdapter):
         for entry, span in zip(entries, spans, strict=True):
             found, problem = modules.by_type_or_name(entry)
             if problem is not None:
-                problems.append(error("E402", f'`auto_wrap` entry "{entry}": {problem}', span))
+                problems.append(diagnose(codes.BAD_ADAPTER, f'`auto_wrap` entry "{entry}": {problem}', span))
             elif not found:
-                problems.append(error("E402", f"`auto_wrap` entry {modules.no_match(entry, True)}", span))
+                problems.append(
+                    diagnose(codes.BAD_ADAPTER, f"`auto_wrap` entry {modules.no_match(entry, True)}", span)
+                )
             wrapped.update(found)
         if self.config["use_orig_params"] is False:
             problems.extend(_split_units(result, namespace, wrapped, modules))
@@ -312,7 +315,7 @@ def _e403(
             for other_span, _ in _sites(result, other, set(unit.groups[other]))[:1]:
                 message = f"{phases[other].label} thaws other parameters of {_short_unit(unit, modules)} here"
                 related.append(Related(other_span, message))
-    return error("E403", what + fix, span, related=related, units=[u.name for u in units])
+    return diagnose(codes.FSDP_UNIT_SPLIT, what + fix, span, related=related, units=[u.name for u in units])
 
 
 _LISTED = 3  # units named in one E403; the rest are counted

@@ -26,10 +26,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ftsc import codes
 from ftsc.adapters.base import Option, OptionError, StrategyAdapter
 from ftsc.adapters.fsdp import ModuleTable
 from ftsc.compiler.namespace import Namespace
-from ftsc.diagnostics import Diagnostic, Span, error
+from ftsc.diagnostics import Diagnostic, Span, diagnose
 from ftsc.grammar import ast
 
 if TYPE_CHECKING:
@@ -98,14 +99,18 @@ class ModelParallelAdapter(StrategyAdapter):
             span = spans[index] or fallback
             found, problem = modules.by_name(pattern)
             if problem is not None:
-                problems.append(error("E402", f'`fsdp_plan` entry "{pattern}": {problem}', span))
+                problems.append(
+                    diagnose(codes.BAD_ADAPTER, f'`fsdp_plan` entry "{pattern}": {problem}', span)
+                )
             elif not found:
-                problems.append(error("E402", f"`fsdp_plan` entry {modules.no_match(pattern, False)}", span))
+                problems.append(
+                    diagnose(codes.BAD_ADAPTER, f"`fsdp_plan` entry {modules.no_match(pattern, False)}", span)
+                )
             elif modules.listed and all(modules.types.get(name) in CONTAINERS for name in found):
                 kinds = "/".join(sorted({modules.types[name] for name in found}))
                 problems.append(
-                    error(
-                        "E402",
+                    diagnose(
+                        codes.BAD_ADAPTER,
                         f'`fsdp_plan` entry "{pattern}" matches only {kinds} containers, which `fully_shard` '
                         f'does not wrap; name the modules inside (e.g. "{found[0]}.*")',
                         span,

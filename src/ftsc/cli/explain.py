@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from ftsc import codes
 from ftsc.cli.common import (
     EXIT_ERRORS,
     EXIT_OK,
@@ -27,6 +28,9 @@ from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.plan import PlanError, read_plan
 
 Plan = dict[str, Any]
+_MEMORY_CODES = frozenset(
+    code.code for code in (codes.OUT_OF_MEMORY, codes.ACTIVATIONS_OVER_MEMORY, codes.MEMORY_NOT_ESTIMATED)
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             print("ftsc: cannot explain a schedule that does not compile", file=sys.stderr)
             return EXIT_ERRORS
         if wants_memory:
-            shown = tuple(d for d in report.diagnostics if d.code in ("E701", "W702", "I703"))
+            shown = tuple(d for d in report.diagnostics if d.code in _MEMORY_CODES)
             notes = render([replace(report, diagnostics=shown)], "human", color=use_color("auto", sys.stderr))
         plan = result.plan or {}
         memory, budget, thaws = result.memory, result.memory_budget, result.canonical_params
@@ -108,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:
             raise UsageError("--memory-png needs matplotlib: pip install matplotlib") from None
         print(f"wrote {args.memory_png}", file=sys.stderr)
-    return EXIT_ERRORS if any(d.code == "E701" for d in (report.diagnostics if report else ())) else EXIT_OK
+    return (
+        EXIT_ERRORS
+        if any(d.code == codes.OUT_OF_MEMORY.code for d in (report.diagnostics if report else ()))
+        else EXIT_OK
+    )
 
 
 def _read_plan(name: str) -> Plan:

@@ -18,13 +18,14 @@ import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ftsc import codes
 from ftsc.adapters import registry
 from ftsc.adapters.base import AdapterError, OptionError, StrategyAdapter
 from ftsc.compiler import settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.phases import Selection
 from ftsc.compiler.recent import Recent
-from ftsc.diagnostics import Diagnostic, Fix, Related, Span, error, warning
+from ftsc.diagnostics import Diagnostic, Fix, Related, Span, diagnose
 from ftsc.grammar import ast
 
 
@@ -55,7 +56,9 @@ def check_use_adapter(schedule: ast.Schedule, override: str | StrategyAdapter | 
     statement: ast.UseAdapter | None = None
     for position, item in enumerate(schedule.adapters):
         if position > 0:
-            use.diagnostics.append(error("E402", "`use adapter` is given more than once", item.span))
+            use.diagnostics.append(
+                diagnose(codes.BAD_ADAPTER, "`use adapter` is given more than once", item.span)
+            )
         else:
             statement = item
     if isinstance(override, StrategyAdapter):
@@ -73,11 +76,11 @@ def check_use_adapter(schedule: ast.Schedule, override: str | StrategyAdapter | 
         adapter = adapter_type(**options)
     except OptionError as exc:  # checks of an option beyond its declared type
         span = use.span_of(exc.option) if exc.option is not None else use.name_span or Span(0, 0)
-        use.diagnostics.append(error("E402", str(exc), span))
+        use.diagnostics.append(diagnose(codes.BAD_ADAPTER, str(exc), span))
         return use
     except Exception as exc:  # a plugin's constructor failed: say whose it is, do not crash
         message = f"adapter `{use.name}` could not be created: {type(exc).__name__}: {exc}"
-        use.diagnostics.append(error("E402", message, use.name_span or Span(0, 0)))
+        use.diagnostics.append(diagnose(codes.BAD_ADAPTER, message, use.name_span or Span(0, 0)))
         return use
     adapter.reference = use.name
     use.adapter, use.options = adapter, dict(adapter.given)
@@ -86,11 +89,15 @@ def check_use_adapter(schedule: ast.Schedule, override: str | StrategyAdapter | 
 
 def _unresolved(reference: str, message: str, span: Span | None) -> Diagnostic:
     if span is None:
-        return error("E402", f"{message} (the adapter given in place of `use adapter`)", Span(0, 0))
+        return diagnose(
+            codes.BAD_ADAPTER, f"{message} (the adapter given in place of `use adapter`)", Span(0, 0)
+        )
     close = difflib.get_close_matches(reference.lower(), list(registry.available_adapters()), n=1)
     if close and message.startswith("unknown adapter"):
-        return error("E402", message, span, fixes=[Fix(f"Replace with `{close[0]}`", span, close[0])])
-    return error("E402", message, span)
+        return diagnose(
+            codes.BAD_ADAPTER, message, span, fixes=[Fix(f"Replace with `{close[0]}`", span, close[0])]
+        )
+    return diagnose(codes.BAD_ADAPTER, message, span)
 
 
 def _check_options(
@@ -105,11 +112,11 @@ def _check_options(
             message = adapter_type.unknown_option_message(entry.key, use.name)
             close = difflib.get_close_matches(entry.key, [o.name for o in adapter_type.options], n=1)
             fixes = [Fix(f"Replace with `{close[0]}`", entry.key_span, close[0])] if close else []
-            use.diagnostics.append(error("E402", message, entry.key_span, fixes=fixes))
+            use.diagnostics.append(diagnose(codes.BAD_ADAPTER, message, entry.key_span, fixes=fixes))
             continue
         if entry.key in use.key_spans:
             use.diagnostics.append(
-                error("E302", f"`{entry.key}` is given twice in `use adapter`", entry.key_span)
+                diagnose(codes.BAD_VALUE, f"`{entry.key}` is given twice in `use adapter`", entry.key_span)
             )
             continue
         use.key_spans[entry.key] = entry.key_span
@@ -122,9 +129,13 @@ def _check_options(
             if isinstance(entry.value, ast.Call) and entry.value.arguments is None and "string" in expected:
                 hint = f' (strings need quotes: "{entry.value.name}")'
             use.diagnostics.append(
-                error("E402", f"option `{entry.key}` of adapter `{use.name}` must be {expected}, not "
-                      f"{settings.describe(entry.value)}{hint}", entry.value.span)
-            )  # fmt: skip
+                diagnose(
+                    codes.BAD_ADAPTER,
+                    f"option `{entry.key}` of adapter `{use.name}` must be {expected}, not "
+                    f"{settings.describe(entry.value)}{hint}",
+                    entry.value.span,
+                )
+            )
             continue
         use.syntax[entry.key] = entry.value
         accepted[entry.key] = value
@@ -170,7 +181,7 @@ def translate(use: AdapterUse, namespace: Namespace) -> tuple[Translation | None
         translation = _build(adapter, namespace)
     except Exception as exc:  # adapters are plugin code: a failure is a diagnostic, never a crash
         message = f"adapter `{use.name}` cannot present this namespace: {type(exc).__name__}: {exc}"
-        return None, [error("E402", message, use.name_span or Span(0, 0))]
+        return None, [diagnose(codes.BAD_ADAPTER, message, use.name_span or Span(0, 0))]
     return _TRANSLATIONS.put(key, namespace, translation), []
 
 
@@ -276,8 +287,8 @@ def _shared_conflicts(
         more = f" (and {len(found) - 1} more like it)" if len(found) > 1 else ""
         label = finder.phases[first].label
         problems.append(
-            error(
-                "E201",
+            diagnose(
+                codes.THAWED_TWICE,
                 f"`{names[other]}` thawed here and `{names[one]}` thawed by {label} are one parameter, "
                 f"`{canonical[target]}`{more}; a parameter is thawed by at most one phase: thaw them in "
                 "the same phase",
@@ -314,8 +325,8 @@ def _taken_along(
             f"`{names[position]}`, which it does not select"
         )  # fmt: skip
         problems.append(
-            warning(
-                "W210",
+            diagnose(
+                codes.SHARED_PARAMETER,
                 f"`{text}` also thaws {what}: `{names[position]}` and `{names[owner]}` are one parameter, "
                 f"`{canonical[target]}`, which cannot be partly frozen; select them together to say what "
                 "is trained",

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ftsc import __version__
+from ftsc import __version__, codes
 from ftsc.adapters.base import StrategyAdapter
 from ftsc.compiler import adapters, frozen, optim, phases, range_spelling, settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
-from ftsc.diagnostics import Diagnostic, SourceText, Span, capped, error, information, sort_key
+from ftsc.diagnostics import Diagnostic, SourceText, Span, capped, diagnose, sort_key
 from ftsc.grammar import ast
 from ftsc.grammar.parser import ParseResult, parse
 
@@ -125,8 +125,8 @@ def compile_schedule(
     if namespace is None:
         span = namespace_span or Span(0, 0)
         diagnostics.append(
-            information(
-                "I404",
+            diagnose(
+                codes.NO_NAMESPACE,
                 'no namespace is known, so parameter names were not checked: add `use namespace "…"`, '
                 "pass `--namespace`, or export one with `ftsc namespace export`",
                 span,
@@ -146,9 +146,11 @@ def compile_schedule(
         for validator in (*checks, *validators):
             diagnostics.extend(_validate(validator, result, namespace, use))
 
-    if not schedule.phases and not any(d.code == "E001" for d in diagnostics):
+    if not schedule.phases and not any(d.code == codes.SYNTAX_ERROR.code for d in diagnostics):
         end = Span(len(text), len(text))
-        diagnostics.append(error("E001", "a schedule needs at least one `phase name { thaw … }`", end))
+        diagnostics.append(
+            diagnose(codes.SYNTAX_ERROR, "a schedule needs at least one `phase name { thaw … }`", end)
+        )
     result.diagnostics = diagnostics = range_spelling.rewrite(text, _without_echoes(diagnostics))
     diagnostics.sort(key=sort_key)
     if namespace is not None and canonical is not None and not result.has_errors:
@@ -212,19 +214,20 @@ def _validate(
         if not isinstance(getattr(validator, "__self__", None), StrategyAdapter):
             raise  # the caller's own validator: its bug is the caller's to see
         message = f"adapter `{use.name}` failed while checking the schedule: {type(exc).__name__}: {exc}"
-        return [error("E402", message, use.name_span or Span(0, 0))]
+        return [diagnose(codes.BAD_ADAPTER, message, use.name_span or Span(0, 0))]
 
 
 def _without_echoes(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Drop what overlaps a syntax error: a half-parsed statement would only repeat it in other words."""
-    syntax = [d.span for d in diagnostics if d.code == "E001"]
+    syntax = [d.span for d in diagnostics if d.code == codes.SYNTAX_ERROR.code]
     if not syntax:
         return diagnostics
-    counts = {"W207", "W208"}  # what a phase thaws is not known while part of it failed to parse
+    # What a phase thaws is not known while part of it failed to parse.
+    counts = {codes.EMPTY_PHASE.code, codes.NEVER_THAWED.code}
     return [
         d
         for d in diagnostics
-        if d.code == "E001"
+        if d.code == codes.SYNTAX_ERROR.code
         or (d.code not in counts and not any(d.span.start < s.end and s.start < d.span.end for s in syntax))
     ]
 
@@ -233,11 +236,13 @@ def _check_headers(schedule: ast.Schedule) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
     for position, header in enumerate(schedule.headers):
         if position > 0:
-            problems.append(error("E002", "the `fts` header is given more than once", header.span))
+            problems.append(
+                diagnose(codes.BAD_FTS_HEADER, "the `fts` header is given more than once", header.span)
+            )
         elif header.version is not None and header.version.text != str(LANGUAGE_VERSION):
             problems.append(
-                error(
-                    "E002",
+                diagnose(
+                    codes.BAD_FTS_HEADER,
                     f"unknown language version `{header.version.text}`: this ftsc reads version "
                     f"{LANGUAGE_VERSION} (`fts {LANGUAGE_VERSION}`)",
                     header.version.span,
@@ -245,11 +250,11 @@ def _check_headers(schedule: ast.Schedule) -> list[Diagnostic]:
             )
     for position, use in enumerate(schedule.namespaces):
         if position > 0:
-            problems.append(error("E302", "`use namespace` is given more than once", use.span))
+            problems.append(diagnose(codes.BAD_VALUE, "`use namespace` is given more than once", use.span))
         elif use.at is not None and not _MODULE_PATH.fullmatch(use.at.value):
             problems.append(
-                error(
-                    "E302",
+                diagnose(
+                    codes.BAD_VALUE,
                     f'`at "{use.at.value}"` is not a module path: write the attribute path of the model '
                     "inside "
                     "the trained module, e.g. `at model` or `at model.backbone`",
@@ -341,11 +346,13 @@ def _check_scheduler_config(
     if config is None or used:
         return []
     message = "`lr_scheduler_config` configures an `lr_scheduler`, and no block of this schedule sets one"
-    return [error("E302", message, config.name_span)]
+    return [diagnose(codes.BAD_VALUE, message, config.name_span)]
 
 
 def _twice(setting: ast.Setting, where: str) -> Diagnostic:
-    return error("E302", f"`{setting.name}` is set more than once in {where}; keep one", setting.name_span)
+    return diagnose(
+        codes.BAD_VALUE, f"`{setting.name}` is set more than once in {where}; keep one", setting.name_span
+    )
 
 
 def _bool(setting: ast.Setting | None) -> bool:

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ftsc import codes
 from ftsc.adapters.base import StrategyAdapter
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.namespace import Namespace, NamespaceError, load_namespace
-from ftsc.diagnostics import Diagnostic, Span, error
+from ftsc.diagnostics import Diagnostic, Span, diagnose
 from ftsc.grammar import ast
 from ftsc.grammar.parser import ParseResult, parse
 
@@ -54,7 +55,7 @@ def namespace_for(schedule: ast.Schedule, schedule_path: Path | None) -> Namespa
         return NamespaceChoice(load_cached(target), string.span, [])
     except NamespaceError as exc:
         message = f"{exc} (`use namespace` paths are relative to the schedule file)"
-        return NamespaceChoice(None, string.span, [error("E401", message, string.span)])
+        return NamespaceChoice(None, string.span, [diagnose(codes.BAD_NAMESPACE, message, string.span)])
 
 
 def used_namespace_path(schedule: ast.Schedule, schedule_path: Path | None) -> Path | None:
@@ -101,6 +102,6 @@ def compile_file(
     )
     if choice.diagnostics:
         result.diagnostics[:0] = choice.diagnostics
-        result.diagnostics = [d for d in result.diagnostics if d.code != "I404"]
+        result.diagnostics = [d for d in result.diagnostics if d.code != codes.NO_NAMESPACE.code]
         result.plan = None
     return result

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ftsc import codes
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.recent import Recent
-from ftsc.diagnostics import Diagnostic, warning
+from ftsc.diagnostics import Diagnostic, diagnose
 from ftsc.grammar import ast
 
 # The parameter segments peft's LoRA family gives its adapters (LoRA, LoRA on embeddings, DoRA).
@@ -132,8 +133,8 @@ def _frozen_warning(
             "peft froze the base weights so that only the adapters train; thawed, they train in full, with "
             "gradients and optimizer state for each"
         )
-    return warning(
-        "W211",
+    return diagnose(
+        codes.FROZEN_SWEPT_IN,
         f"`{what}` in {phase.label} thaws {count} parameter{'s' if count != 1 else ''}{size} that the model "
         f"builds frozen, e.g. `{example}`: {why}; select only what trains (`**.lora_*.**`, "
         "`**.modules_to_save.**`) or add `except`, or, to train frozen parameters on purpose (norms, the "

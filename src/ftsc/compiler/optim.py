@@ -5,8 +5,9 @@ Classes are resolved by reading their source, never by importing torch (see `cla
 
 from __future__ import annotations
 
+from ftsc import codes
 from ftsc.compiler.classes import Kind, Lookup, check_arguments, resolve_class
-from ftsc.diagnostics import Diagnostic, Fix, error, warning
+from ftsc.diagnostics import Diagnostic, Fix, diagnose
 from ftsc.grammar import ast
 
 # The lr schedulers Fine-Tuning Scheduler tests across phase transitions (its `supported_lrs`).
@@ -49,7 +50,7 @@ def check_class(call: ast.Call, kind: Kind) -> tuple[str | None, list[Diagnostic
         return None, [_not_found(call, lookup)]
     if lookup.info.qualname.startswith("torch.optim") and lookup.info.display_name in BASE_CLASSES:
         message = f"`{call.name}` is the base class of every {kind.replace('_', ' ')}: name a concrete one"
-        return None, [error("E303", message, call.name_span)]
+        return None, [diagnose(codes.CLASS_NOT_FOUND, message, call.name_span)]
     problems: list[Diagnostic] = []
     for problem in check_arguments(lookup.info, [entry.key for entry in call.arguments or ()], kind):
         entry = next((entry for entry in call.arguments or () if entry.key == problem.argument), None)
@@ -60,7 +61,7 @@ def check_class(call: ast.Call, kind: Kind) -> tuple[str | None, list[Diagnostic
             else []
         )
         message = problem.message + (f"; did you mean `{problem.suggestion}`?" if problem.suggestion else "")
-        problems.append(error("E304", message, span, fixes=fixes))
+        problems.append(diagnose(codes.BAD_ARGUMENTS, message, span, fixes=fixes))
     return lookup.info.qualname, problems
 
 
@@ -69,7 +70,7 @@ def _not_found(call: ast.Call, lookup: Lookup) -> Diagnostic:
     fixes = [Fix(f"Replace with `{name}`", call.name_span, name) for name in lookup.suggestions[:3]]
     if lookup.suggestions:
         message += "; did you mean " + " or ".join(f"`{name}`" for name in lookup.suggestions[:3]) + "?"
-    return error("E303", message, call.name_span, fixes=fixes)
+    return diagnose(codes.CLASS_NOT_FOUND, message, call.name_span, fixes=fixes)
 
 
 def check_tested(call: ast.Call, qualname: str, allow_untested: bool) -> list[Diagnostic]:
@@ -81,8 +82,8 @@ def check_tested(call: ast.Call, qualname: str, allow_untested: bool) -> list[Di
         return carried
     return [
         *carried,
-        warning(
-            "W305",
+        diagnose(
+            codes.UNTESTED_SCHEDULER,
             f"`{call.name}` is outside the lr schedulers tested across phase transitions; "
             "set `allow_untested = true` in `defaults` to accept it",
             call.name_span,
@@ -102,7 +103,7 @@ def check_carried(call: ast.Call, qualname: str) -> list[Diagnostic]:
             f"`{call.name}` cannot continue across phase transitions: ftsc does not know how to give the "
             f"parameter groups a phase adds their part of its state; use one of {known}"
         )
-        return [error("E307", message, call.name_span)]
+        return [diagnose(codes.SCHEDULER_CANNOT_CONTINUE, message, call.name_span)]
     if name in COMPOSITE_LR_SCHEDULERS:
         return _check_children(call)
     return []
@@ -121,7 +122,7 @@ def _check_children(call: ast.Call) -> list[Diagnostic]:
             message = (
                 f"`schedulers` of `{call.name}` takes lr schedulers, each written `Name(arg = value, …)`"
             )
-            problems.append(error("E304", message, item.span))
+            problems.append(diagnose(codes.BAD_ARGUMENTS, message, item.span))
             continue
         qualname, found = check_class(item, "lr_scheduler")
         problems += found
@@ -129,7 +130,7 @@ def _check_children(call: ast.Call) -> list[Diagnostic]:
             continue
         if qualname.endswith(".ReduceLROnPlateau"):
             message = f"`{call.name}` cannot step `{item.name}`, which needs a metric; use it on its own"
-            problems.append(error("E304", message, item.name_span))
+            problems.append(diagnose(codes.BAD_ARGUMENTS, message, item.name_span))
         problems += check_carried(item, qualname)
     return problems
 
@@ -141,8 +142,8 @@ def check_monitor(call: ast.Call, qualname: str, config: ast.Table | None) -> li
     if config is not None and any(entry.key == "monitor" for entry in config.entries):
         return []
     return [
-        error(
-            "E306",
+        diagnose(
+            codes.PLATEAU_WITHOUT_MONITOR,
             f'`{call.name}` needs a metric to watch: add `lr_scheduler_config = {{ monitor = "val_loss" }}`',
             call.span,
         )

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ftsc import codes
 from ftsc.compiler import optim, settings
 from ftsc.compiler.frozen import built_frozen
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
-from ftsc.diagnostics import Diagnostic, Related, Span, error, warning
+from ftsc.diagnostics import Diagnostic, Related, Span, diagnose
 from ftsc.grammar import ast
 
 # What reinitialises the optimizer or lr scheduler: meaningful only when a phase starts, so not in phase 0.
@@ -52,8 +53,8 @@ class PhaseSettings:
             return
         if setting.name in self.seen:
             self.diagnostics.append(
-                error(
-                    "E302",
+                diagnose(
+                    codes.BAD_VALUE,
                     f"`{setting.name}` is set more than once in this phase; keep one",
                     setting.name_span,
                 )
@@ -62,8 +63,8 @@ class PhaseSettings:
         self.seen.add(setting.name)
         if self.phase.index == 0 and setting.name in REINIT_SETTINGS:
             self.diagnostics.append(
-                error(
-                    "E203",
+                diagnose(
+                    codes.OPTIMIZER_IN_PHASE_0,
                     f"`{setting.name}` cannot be set in phase 0: training starts with the optimizer and lr "
                     "scheduler of your LightningModule; reinitialise them from phase 1 on",
                     setting.name_span,
@@ -76,8 +77,8 @@ class PhaseSettings:
             return
         if self.phase.index == 0 and setting.name == "lr":
             self.diagnostics.append(
-                warning(
-                    "W204",
+                diagnose(
+                    codes.LR_IN_PHASE_0,
                     "`lr` in phase 0 is ignored: phase 0 trains with the lr of your optimizer configuration",
                     setting.name_span,
                 )
@@ -88,7 +89,9 @@ class PhaseSettings:
         for position, until in enumerate(self.phase.untils):
             if position > 0:
                 self.diagnostics.append(
-                    error("E302", "`until epoch` is given more than once in this phase", until.span)
+                    diagnose(
+                        codes.BAD_VALUE, "`until epoch` is given more than once in this phase", until.span
+                    )
                 )
                 continue
             epoch = until.epoch
@@ -96,8 +99,10 @@ class PhaseSettings:
                 continue
             if not isinstance(epoch.value, int) or epoch.value < 0:
                 self.diagnostics.append(
-                    error(
-                        "E302", f"`until epoch` must be a whole number >= 0, not `{epoch.text}`", epoch.span
+                    diagnose(
+                        codes.BAD_VALUE,
+                        f"`until epoch` must be a whole number >= 0, not `{epoch.text}`",
+                        epoch.span,
                     )
                 )
                 continue
@@ -113,9 +118,13 @@ class PhaseSettings:
         if scheduler is None:
             if config_setting is not None:
                 self.diagnostics.append(
-                    error("E302", "`lr_scheduler_config` configures the `lr_scheduler` of the same phase, "
-                          "and this phase sets none", config_setting.name_span)
-                )  # fmt: skip
+                    diagnose(
+                        codes.BAD_VALUE,
+                        "`lr_scheduler_config` configures the `lr_scheduler` of the same phase, "
+                        "and this phase sets none",
+                        config_setting.name_span,
+                    )
+                )
             return
         self.lr_scheduler, problems = optim.check_class(scheduler, "lr_scheduler")
         self.diagnostics.extend(problems)
@@ -146,7 +155,9 @@ def check_phase_names(phases: list[ast.Phase]) -> list[Diagnostic]:
             continue
         if not phase.name.strip():
             problems.append(
-                error("E302", "a phase name cannot be blank: drop it or write one", phase.name_span)
+                diagnose(
+                    codes.BAD_VALUE, "a phase name cannot be blank: drop it or write one", phase.name_span
+                )
             )
             continue
         first = seen.get(phase.name)
@@ -155,9 +166,13 @@ def check_phase_names(phases: list[ast.Phase]) -> list[Diagnostic]:
             continue
         related = (Related(first.name_span or first.header_span, f"{first.label} has the same name"),)
         problems.append(
-            error("E209", f"phase name `{phase.name}` is already used by phase {first.index}",
-                  phase.name_span, related=related)
-        )  # fmt: skip
+            diagnose(
+                codes.DUPLICATE_PHASE_NAME,
+                f"phase name `{phase.name}` is already used by phase {first.index}",
+                phase.name_span,
+                related=related,
+            )
+        )
     return problems
 
 
@@ -172,8 +187,8 @@ def check_epochs(phases: list[PhaseSettings], epoch_transitions_only: bool) -> l
             earlier = f"{latest.phase.label} already moves on at epoch {latest.until}"
             related = (Related(latest.until_span or latest.phase.header_span, earlier),)
             problems.append(
-                warning(
-                    "W205",
+                diagnose(
+                    codes.EPOCH_NOT_AFTER,
                     f"`until epoch {phase.until}` is not after {latest.phase.label}'s epoch {latest.until}: "
                     "this phase moves on as soon as it starts",
                     phase.until_span,
@@ -185,8 +200,8 @@ def check_epochs(phases: list[PhaseSettings], epoch_transitions_only: bool) -> l
         for phase in phases[:-1]:
             if not phase.phase.untils:
                 problems.append(
-                    error(
-                        "E206",
+                    diagnose(
+                        codes.EPOCH_MISSING,
                         f"with `epoch_transitions_only = true`, {phase.phase.label} needs `until epoch N`: "
                         "only the last phase may run until training ends",
                         phase.phase.header_span,
@@ -255,9 +270,13 @@ def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Names
                 new = set(positions).difference(thawed, *(added for _, added in statement.added))
                 if not new:
                     selection.diagnostics.append(
-                        warning("W105", f"`{selector.text}` adds nothing: every parameter it matches is "
-                                "already thawed by an earlier selector of this phase", selector.span)
-                    )  # fmt: skip
+                        diagnose(
+                            codes.ADDS_NOTHING,
+                            f"`{selector.text}` adds nothing: every parameter it matches is "
+                            "already thawed by an earlier selector of this phase",
+                            selector.span,
+                        )
+                    )
                 statement.added.append((selector, new))
             if holds_rest:
                 continue  # its excepts apply once `rest` is known
@@ -283,8 +302,8 @@ class _RestUse:
 
 
 def _rest_twice(selector: ast.Selector, first: ast.Selector) -> Diagnostic:
-    return error(
-        "E202",
+    return diagnose(
+        codes.REST_TWICE,
         "`rest` is used more than once; it already means every parameter no other phase thaws",
         selector.span,
         related=(Related(first.span, "`rest` is first used here"),),
@@ -294,7 +313,7 @@ def _rest_twice(selector: ast.Selector, first: ast.Selector) -> Diagnostic:
 def _resolve(resolver: SelectorResolver, selector: ast.Selector, selection: Selection) -> list[int] | None:
     if selector.kind == "rest":  # only `except rest` gets here
         message = "`rest` cannot follow `except`: it means what no phase thaws, so there is nothing to remove"
-        selection.diagnostics.append(error("E102", message, selector.span))
+        selection.diagnostics.append(diagnose(codes.BAD_PATTERN, message, selector.span))
         return None
     resolution = resolver.resolve(selector)
     selection.diagnostics.extend(resolution.diagnostics)
@@ -315,9 +334,13 @@ def _apply_excepts(statement: _Statement, resolver: SelectorResolver, selection:
         removed: set[int] = set().union(*(added & wanted for _, added in statement.added))
         if positions and not removed:
             selection.diagnostics.append(
-                warning("W106", f"`except {selector.text}` removes nothing: none of the parameters it "
-                        "matches is thawed by this statement", selector.span)
-            )  # fmt: skip
+                diagnose(
+                    codes.REMOVES_NOTHING,
+                    f"`except {selector.text}` removes nothing: none of the parameters it "
+                    "matches is thawed by this statement",
+                    selector.span,
+                )
+            )
         statement.remove(removed)
     return complete
 
@@ -339,7 +362,9 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
     problems = _overlaps(phases, selection, namespace)
     for phase, params, complete in zip(phases, selection.phase_params, selection.complete, strict=True):
         if complete and not params:
-            problems.append(warning("W207", f"{phase.label} thaws no parameter", phase.header_span))
+            problems.append(
+                diagnose(codes.EMPTY_PHASE, f"{phase.label} thaws no parameter", phase.header_span)
+            )
     frozen = built_frozen(namespace)  # the model's own frozen parameters staying frozen is no surprise
     never = [position for position in selection.never_thawed if position not in frozen]
     if phases and never:
@@ -350,8 +375,8 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
         if frozen:  # `rest` would take the model's frozen parameters too (W211)
             advice = "; the model builds them trainable: thaw them in a phase if that is not intended"
         problems.append(
-            warning(
-                "W208",
+            diagnose(
+                codes.NEVER_THAWED,
                 f"{count} parameter{'s are' if count != 1 else ' is'} never thawed and "
                 f"stay{'' if count != 1 else 's'} frozen for the whole run (e.g. `{example}`){advice}",
                 phases[-1].header_span,
@@ -395,8 +420,8 @@ def _overlaps(phases: list[ast.Phase], selection: Selection, namespace: Namespac
         what = f"{count} parameter{'s' if count != 1 else ''} (e.g. `{example}`)"
         verb = "are" if count != 1 else "is"
         problems.append(
-            error(
-                "E201",
+            diagnose(
+                codes.THAWED_TWICE,
                 f"{what} thawed here {verb} already thawed by {phases[first].label}; "
                 "a parameter is thawed by at most one phase",
                 second_span,

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ftsc import codes
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.matcher import PatternMatcher, PatternTooComplex, SegmentIndex
 from ftsc.compiler.patterns.trie import LEAF, TrieNode, children
-from ftsc.diagnostics import Diagnostic, Fix, Span, information
+from ftsc.diagnostics import Diagnostic, Fix, Span, diagnose
 
 _MAX_DROPPED = 3  # leading segments a selector may carry that the namespace lacks
 
@@ -120,7 +121,7 @@ def note(shifts: list[Shift], misses: int, hits: int, span: Span) -> Diagnostic 
             f'drop `{shift.drop}` from the selectors and say where the model sits with `use namespace "…" at '
             f"{path}`"
         )
-    return information("I107", f"{count} once `{shift.segments}` is {shift.words}: {advice}", span)
+    return diagnose(codes.PREFIX_SHIFT, f"{count} once `{shift.segments}` is {shift.words}: {advice}", span)
 
 
 def _leading_literals(seq: syntax.Seq) -> list[str]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ftsc.diagnostics import Diagnostic, Fix, Span, error
+from ftsc import codes
+from ftsc.diagnostics import Diagnostic, Fix, Span, diagnose
 
 _PATTERN_CHARS = re.compile(r"[A-Za-z0-9_\-*$.{},]*")
 _BEFORE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-*$.{}")
@@ -53,7 +54,9 @@ def rewrite(text: str, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     replaced: list[Diagnostic] = []
     covered: list[Span] = []
     for diagnostic in diagnostics:
-        if diagnostic.code not in ("E001", "E102") or any(_inside(diagnostic.span, span) for span in covered):
+        if diagnostic.code not in (codes.SYNTAX_ERROR.code, codes.BAD_PATTERN.code) or any(
+            _inside(diagnostic.span, span) for span in covered
+        ):
             continue
         found = _recognise(text, diagnostic)
         if found is not None:
@@ -73,7 +76,9 @@ def _recognise(text: str, diagnostic: Diagnostic) -> Diagnostic | None:
     for at in starts:
         for regex, spelling, what in _MISTAKES:
             match = regex.match(text, at)
-            if match is None or (what == "a range without braces" and diagnostic.code != "E102"):
+            if match is None or (
+                what == "a range without braces" and diagnostic.code != codes.BAD_PATTERN.code
+            ):
                 continue
             begin = _run_before(text, match.start(), _BEFORE)
             if begin is None:
@@ -90,7 +95,7 @@ def _recognise(text: str, diagnostic: Diagnostic) -> Diagnostic | None:
             )
             span = Span(begin, end)
             fix = Fix(f"Replace with `{suggestion}`", span, suggestion)
-            return error("E102", message, span, fixes=[fix])
+            return diagnose(codes.BAD_PATTERN, message, span, fixes=[fix])
     return None
 
 

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ftsc import codes
 from ftsc.compiler import prefix_hint
 from ftsc.compiler.bulk import collector_paused
 from ftsc.compiler.frozen import adapter_hint
@@ -23,7 +24,7 @@ from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, Pattern
 from ftsc.compiler.patterns.regex_words import required_segments
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
 from ftsc.compiler.recent import Recent
-from ftsc.diagnostics import Diagnostic, Fix, Related, Span, error
+from ftsc.diagnostics import Diagnostic, Fix, Related, Span, diagnose
 from ftsc.grammar import ast
 
 
@@ -243,8 +244,8 @@ class SelectorResolver:
             if let.name in self.let_spans:
                 first = self.let_spans[let.name]
                 self.diagnostics.append(
-                    error(
-                        "E104",
+                    diagnose(
+                        codes.NAME_BOUND_TWICE,
                         f"`{let.name}` is already bound by an earlier `let`",
                         let.name_span,
                         related=[Related(first, f"`{let.name}` is first bound here")],
@@ -266,7 +267,7 @@ class SelectorResolver:
                 message = (
                     f"`{name}` is defined through more `let`s in a row than ftsc follows; shorten the chain"
                 )
-                self.diagnostics.append(error("E103", message, self.let_spans[name]))
+                self.diagnostics.append(diagnose(codes.UNBOUND_NAME, message, self.let_spans[name]))
                 break
             if binding is not None:
                 self.bindings[name] = binding
@@ -286,7 +287,11 @@ class SelectorResolver:
         for var in syntax.variables(seq):
             if var.name in chain or var.name == name:
                 self.diagnostics.append(
-                    error("E103", f"`${var.name}` refers back to itself through `let {name}`", var.span)
+                    diagnose(
+                        codes.UNBOUND_NAME,
+                        f"`${var.name}` refers back to itself through `let {name}`",
+                        var.span,
+                    )
                 )
                 return None
             if var.name not in raw:
@@ -312,7 +317,9 @@ class SelectorResolver:
         known = difflib.get_close_matches(var.name, list(self.let_spans), n=1)
         hint = f"; did you mean `${known[0]}`?" if known else ""
         fixes = [Fix(f"Replace with `${known[0]}`", var.span, f"${known[0]}")] if known else []
-        self.diagnostics.append(error("E103", f"`${var.name}` has no `let`{hint}", var.span, fixes=fixes))
+        self.diagnostics.append(
+            diagnose(codes.UNBOUND_NAME, f"`${var.name}` has no `let`{hint}", var.span, fixes=fixes)
+        )
 
     # -- selectors ---------------------------------------------------------------------------------
 
@@ -409,13 +416,13 @@ class SelectorResolver:
         try:
             matcher = PatternMatcher(substituted)
         except PatternTooComplex as exc:
-            return Resolution(selector, None, [error("E102", exc.message, exc.span)])
+            return Resolution(selector, None, [diagnose(codes.BAD_PATTERN, exc.message, exc.span)])
         if self.index is None:
             return Resolution(selector, None, problems)
         try:
             positions = matcher.match(self.index)
         except PatternTooComplex as exc:  # its regex is past RE2's memory budget
-            return Resolution(selector, None, [error("E102", exc.message, exc.span)])
+            return Resolution(selector, None, [diagnose(codes.BAD_PATTERN, exc.message, exc.span)])
         self.index.remember(key, positions)
         if not positions:
             problems.append(self._no_match(selector, matcher))
@@ -437,14 +444,14 @@ class SelectorResolver:
         hint = f'; did you mean `"{close}"`?' if close else ""
         fixes = [Fix(f'Replace with "{close}"', selector.text_span, close)] if close else []
         message = f'no parameter is named "{selector.text}"{hint}'
-        return Resolution(selector, [], [error("E101", message, selector.span, fixes=fixes)])
+        return Resolution(selector, [], [diagnose(codes.NO_MATCH, message, selector.span, fixes=fixes)])
 
     def _regex(self, selector: ast.Selector) -> Resolution:
         try:
             regex = compile_regex(selector.text)
         except RegexProblem as exc:
             at = selector.text_span.start + _source_offset(selector.text, exc.position)
-            return Resolution(selector, None, [error("E102", exc.message, Span(at, at + 1))])
+            return Resolution(selector, None, [diagnose(codes.BAD_PATTERN, exc.message, Span(at, at + 1))])
         if self.index is None:
             return Resolution(selector, None)
         key = "regex:" + selector.text
@@ -462,7 +469,7 @@ class SelectorResolver:
         positions = list(known)
         if not positions:
             message = f're"{selector.text}" matches no parameter (regexes are matched against the whole name)'
-            return Resolution(selector, [], [error("E101", message, selector.span)])
+            return Resolution(selector, [], [diagnose(codes.NO_MATCH, message, selector.span)])
         return Resolution(selector, positions)
 
     # -- did you mean ------------------------------------------------------------------------------
@@ -477,8 +484,11 @@ class SelectorResolver:
             f"`{name}` is another name of the tied parameter `{target}`, which the namespace lists once "
             f"(FTS drops such names too); thaw `{shown}`"
         )
-        return error(
-            "E101", message, selector.span, fixes=[Fix(f"Replace with `{shown}`", selector.text_span, target)]
+        return diagnose(
+            codes.NO_MATCH,
+            message,
+            selector.span,
+            fixes=[Fix(f"Replace with `{shown}`", selector.text_span, target)],
         )
 
     def _shifted(self, selector: ast.Selector, shift: prefix_hint.Shift, expanded: str) -> Diagnostic:
@@ -497,7 +507,7 @@ class SelectorResolver:
             f"`{quote}{selector.text}{quote}` matches no parameter of the namespace; did you mean "
             f"`{quote}{shift.apply(written)}{quote}`? ({why})"
         )
-        return error("E101", message, selector.span, fixes=fixes)
+        return diagnose(codes.NO_MATCH, message, selector.span, fixes=fixes)
 
     def _no_match(self, selector: ast.Selector, matcher: PatternMatcher) -> Diagnostic:
         assert self.index is not None
@@ -513,13 +523,13 @@ class SelectorResolver:
         if fixes:
             fixed = _apply(selector.text, selector.text_span.start, fixes)
             shown = f"`{fixed}`" if fixed is not None else ", ".join(f"`{fix.new_text}`" for fix in fixes)
-            return error("E101", f"{text}; did you mean {shown}?", selector.span, fixes=fixes)
+            return diagnose(codes.NO_MATCH, f"{text}; did you mean {shown}?", selector.span, fixes=fixes)
         exploration = matcher.explore(trie)
         if exploration.modules:
             example = ".".join(exploration.modules[0])
             fix = Fix("Append `.**`", Span(selector.text_span.end, selector.text_span.end), ".**")
-            return error(
-                "E101",
+            return diagnose(
+                codes.NO_MATCH,
                 f"{text}: it matches modules (e.g. `{example}`), not parameters; "
                 f"end it with `.**` to take every parameter below them",
                 selector.span,
@@ -528,14 +538,14 @@ class SelectorResolver:
         if self.namespace is not None:
             lora = adapter_hint(syntax.render(matcher.seq), ".".join(exploration.deepest), self.namespace)
             if lora is not None:
-                return error("E101", text + lora, selector.span)
+                return diagnose(codes.NO_MATCH, text + lora, selector.span)
         if exploration.deepest:
             node = find(trie, exploration.deepest)
             names = sorted((key for key, _ in children(node)), key=_natural) if node is not None else []
             shown = ", ".join(f"`{name}`" for name in names[:6]) + (", …" if len(names) > 6 else "")
             count = f"{len(names)} child{'ren' if len(names) != 1 else ''}"
             text += f"; `{'.'.join(exploration.deepest)}` exists, with {count}: {shown}"
-        return error("E101", text, selector.span)
+        return diagnose(codes.NO_MATCH, text, selector.span)
 
 
 def _typo_fixes(matcher: PatternMatcher, index: NamespaceIndex) -> list[Fix]:

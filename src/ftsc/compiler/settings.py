@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from ftsc import codes
 from ftsc.compiler.memory.choices import PRECISIONS, STRATEGIES
-from ftsc.diagnostics import Diagnostic, Fix, Span, error
+from ftsc.diagnostics import Diagnostic, Fix, Span, diagnose
 from ftsc.grammar import ast
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # the grammar's NUMBER
@@ -140,17 +141,24 @@ def unknown_setting(setting: ast.Setting, where: Where) -> Diagnostic:
     if spec is not None:
         place = " and ".join(f"`{w}`" if w == "defaults" else "a phase" for w in spec.where)
         block = "`defaults`" if where == "defaults" else "a phase"
-        return error(
-            "E301", f"`{name}` is not a setting of {block}; it belongs in {place}", setting.name_span
+        return diagnose(
+            codes.UNKNOWN_SETTING,
+            f"`{name}` is not a setting of {block}; it belongs in {place}",
+            setting.name_span,
         )
     for keyword in ("thaw", "until"):
         if name.startswith(keyword) and len(name) > len(keyword):
             glued = f"`{keyword} {name[len(keyword) :]}…`"
-            return error("E301", f"unknown setting `{name}`; did you mean {glued} (a space is missing)?",
-                         setting.name_span)  # fmt: skip
+            return diagnose(
+                codes.UNKNOWN_SETTING,
+                f"unknown setting `{name}`; did you mean {glued} (a space is missing)?",
+                setting.name_span,
+            )
     if name in FTS_NAMES:
-        return error(
-            "E301", f"unknown setting `{name}` (an FTS key): write {FTS_NAMES[name]}", setting.name_span
+        return diagnose(
+            codes.UNKNOWN_SETTING,
+            f"unknown setting `{name}` (an FTS key): write {FTS_NAMES[name]}",
+            setting.name_span,
         )
     return _unknown(name, setting.name_span, [n for n, s in SETTINGS.items() if where in s.where], "setting")
 
@@ -163,8 +171,12 @@ def _unknown(name: str, span: Span, known: list[str], what: str) -> Diagnostic:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
         fix = Fix(f"Replace with `{close[0]}`", span, close[0])
-        return error("E301", f"unknown {what} `{name}`; did you mean `{close[0]}`?", span, fixes=[fix])
-    return error("E301", f"unknown {what} `{name}`; known: {', '.join(sorted(known))}", span)
+        return diagnose(
+            codes.UNKNOWN_SETTING, f"unknown {what} `{name}`; did you mean `{close[0]}`?", span, fixes=[fix]
+        )
+    return diagnose(
+        codes.UNKNOWN_SETTING, f"unknown {what} `{name}`; known: {', '.join(sorted(known))}", span
+    )
 
 
 # -- values ----------------------------------------------------------------------------------------
@@ -366,7 +378,9 @@ def check_entries(entries: tuple[ast.Entry, ...], keys: tuple[str, ...], what: s
             problems.append(unknown_key(entry, keys, what))
             continue
         if entry.key in seen:
-            problems.append(error("E302", f"`{entry.key}` is given twice in `{what}`", entry.key_span))
+            problems.append(
+                diagnose(codes.BAD_VALUE, f"`{entry.key}` is given twice in `{what}`", entry.key_span)
+            )
         seen[entry.key] = entry
         check = ENTRY_CHECKS.get(entry.key)
         if check is not None and entry.value is not None:
@@ -386,7 +400,9 @@ def _wrong(name: str, value: ast.Value, expected: str) -> Diagnostic:
         key = name.rpartition(".")[2]
         hint = f"; drop the quotes: `{key} = {bare}` (YAML habits quote numbers; `.fts` does not)"
         fixes = [Fix("Drop the quotes", value.span, bare)]
-    return error("E302", f"`{name}` must be {expected}, not {describe(value)}{hint}", value.span, fixes=fixes)
+    return diagnose(
+        codes.BAD_VALUE, f"`{name}` must be {expected}, not {describe(value)}{hint}", value.span, fixes=fixes
+    )
 
 
 def _number_text(value: ast.Value) -> str | None:

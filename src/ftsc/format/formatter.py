@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
-from ftsc.diagnostics import Diagnostic, Span, error
+from ftsc import codes
+from ftsc.diagnostics import Diagnostic, Span, diagnose
 from ftsc.format.concrete import Comment, Statement, read_document
 from ftsc.grammar.build import string_value
 from ftsc.grammar.parser import parse
@@ -46,7 +47,9 @@ def format_text(text: str) -> FormatResult:
         document = read_document(text)
     except LarkError as exc:  # the parser accepted the text, so this is not expected; refuse, don't guess
         offset = exc.pos_in_stream if isinstance(exc, UnexpectedInput) and exc.pos_in_stream else 0
-        return FormatResult(None, (error("E001", f"cannot format: {exc}", Span(offset, offset)),))
+        return FormatResult(
+            None, (diagnose(codes.SYNTAX_ERROR, f"cannot format: {exc}", Span(offset, offset)),)
+        )
     printer = _Printer()
     previous: Statement | None = None
     for statement in document.statements:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ftsc import codes
 from ftsc.compiler.compile import compile_schedule
 from ftsc.compiler.namespace import Namespace
-from ftsc.diagnostics import Diagnostic, Span, capped, error, information, sort_key
+from ftsc.diagnostics import Diagnostic, Span, capped, diagnose, sort_key
 from ftsc.format import format_text
 from ftsc.fts import emit, regex_text
 from ftsc.fts.lints import lint_schedule
@@ -29,8 +30,8 @@ from ftsc.fts.simplify import Simplifier, exact_selector, regex_literal
 from ftsc.fts.yaml_source import load_yaml
 from ftsc.grammar import ast
 
-_NO_NAMESPACE = information(
-    "I509",
+_NO_NAMESPACE = diagnose(
+    codes.FTS_NO_NAMESPACE,
     "no namespace is known, so each entry is taken as written: a dotted name as that parameter, anything "
     'else as a regex (kept as `re"…"`); pass `--namespace` to resolve the entries as FTS does (to FTS, a '
     "dotted name that is no parameter is a prefix) and to turn regexes into plain patterns",
@@ -146,7 +147,7 @@ class _Translator:
             message = (
                 f'`{text}` cannot be written as a `re"…"` on one line (a verbose-mode or multi-line regex)'
             )
-            raise _CannotWrite(error("E515", message, span))
+            raise _CannotWrite(diagnose(codes.FTS_INEXPRESSIBLE, message, span))
         return literal
 
     def resolved_selectors(self, items: list[Resolved]) -> list[str]:
@@ -186,7 +187,7 @@ class _Translator:
         assert form is not None
         if not self.simplifier.selects("regex", form, frozenset(item.positions)):
             message = f"`{item.entry.text}` has no `.fts` form that selects what FTS selects with it"
-            raise _CannotWrite(error("E515", message, item.entry.span))
+            raise _CannotWrite(diagnose(codes.FTS_INEXPRESSIBLE, message, item.entry.span))
         return [literal]
 
     # -- settings ------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def _check(
         else:
             where, what = Span(0, 0), "the schedule"
         message = f"{what} cannot be written in `.fts`: in `.fts` it would be {first.code}: {first.message}"
-        return [error("E515", message, where)]
+        return [diagnose(codes.FTS_INEXPRESSIBLE, message, where)]
     if result.plan is None or fts_phases is None:
         return []
     plan_phases = result.plan["phases"]
@@ -276,6 +277,10 @@ def _check(
                 f"the translation of phase {phase.number} does not thaw what FTS thaws; please report this "
                 "with the schedule"
             )
-            return [error("E515", message, phase.key_span)]
+            return [diagnose(codes.FTS_INEXPRESSIBLE, message, phase.key_span)]
     last = schedule.phases[-1].key_span
-    return [replace(d, span=last, related=(), fixes=()) for d in result.diagnostics if d.code == "W208"]
+    return [
+        replace(d, span=last, related=(), fixes=())
+        for d in result.diagnostics
+        if d.code == codes.NEVER_THAWED.code
+    ]

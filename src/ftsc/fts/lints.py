@@ -11,9 +11,10 @@ and gets none of these warnings.
 
 from __future__ import annotations
 
+from ftsc import codes
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
-from ftsc.diagnostics import Diagnostic, warning
+from ftsc.diagnostics import Diagnostic, diagnose
 from ftsc.fts import regex_text
 from ftsc.fts.resolve import Resolved
 from ftsc.fts.schedule import Entry, FtsSchedule
@@ -61,8 +62,8 @@ def _range_quantifiers(entry: Entry, tokens: list[regex_text.Tok]) -> list[Diagn
             count, meant, example = f"{low} to {high}", f"layers {low} to {high}", f"{{{low}..{high}}}"
         what = "dots" if text.startswith("\\") else "characters of any kind"
         problems.append(
-            warning(
-                "W503",
+            diagnose(
+                codes.FTS_QUANTIFIER_RANGE,
                 f"`{text}` is a regex quantifier: {count} {what}, not {meant}; FTS matches it as written, "
                 f"and so does the translation. In `.fts`, {meant} is the segment `{example}`",
                 entry.sub_span(start, end),
@@ -77,8 +78,8 @@ def _open_numbers(entry: Entry, tokens: list[regex_text.Tok]) -> list[Diagnostic
         text = entry.text[start:end]
         number = "".join(char for char in text if char.isdigit())
         return [
-            warning(
-                "W501",
+            diagnose(
+                codes.FTS_PREFIX_MATCH,
                 f"`{text}` does not end the number: FTS matches from the start of a name, so unless "
                 f"`{entry.text}` is itself a parameter name this also selects `{number}0…`, `{number}1…` and "
                 f"every longer number that starts with {number}; pass `--namespace` to see which names",
@@ -113,8 +114,8 @@ def _runs_on(
     shown = ", ".join(f"`{names[p]}`" for p in extra[:_SHOWN]) + (", …" if len(extra) > _SHOWN else "")
     count = f"{len(extra)} parameter{'s' if len(extra) != 1 else ''}"
     return [
-        warning(
-            "W501",
+        diagnose(
+            codes.FTS_PREFIX_MATCH,
             f"`{entry.text}` also selects {count} past the segment it names ({shown}): FTS matches from the "
             f"start of a name and stops wherever the regex does; the translation keeps them{hint}",
             span,
@@ -142,8 +143,8 @@ def _any_character(
         what = f"`{matched}`" if matched is not None else "another character"
         dot = tokens[index]
         problems.append(
-            warning(
-                "W502",
+            diagnose(
+                codes.FTS_UNESCAPED_DOT,
                 f"this `.` matches any character: in `{name}` it matches {what}, not a dot; write `\\.` for "
                 "a dot (FTS matches it as written, and so does the translation)",
                 entry.sub_span(dot.start, dot.end),

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ftsc import codes
 from ftsc.compiler import prefix_hint
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns.linear_regex import LinearRegex, RegexProblem, compile_regex
 from ftsc.compiler.selectors import closest_name, index_of
-from ftsc.diagnostics import Diagnostic, Fix, Related, error, warning
+from ftsc.diagnostics import Diagnostic, Fix, Related, diagnose
 from ftsc.fts import regex_text
 from ftsc.fts.schedule import Entry, FtsSchedule
 
@@ -44,9 +45,9 @@ def compile_entry(entry: Entry) -> tuple[LinearRegex | None, Diagnostic | None]:
         if exc.invalid:
             reason = exc.message.removeprefix("invalid regex: ")
             message = f"`{entry.text}` is not a valid regex ({reason}): FTS refuses the file"
-            return None, error("E512", message, span)
+            return None, diagnose(codes.FTS_BAD_REGEX, message, span)
         message = f"`{entry.text}`: {exc.message} (FTS matches it with `re`, which has no such limit)"
-        return None, error("E515", message, span)
+        return None, diagnose(codes.FTS_INEXPRESSIBLE, message, span)
 
 
 def resolve_schedule(
@@ -74,8 +75,8 @@ def resolve_schedule(
             elif entry.text in namespace.aliases:
                 target = namespace.aliases[entry.text]
                 diagnostics.append(
-                    warning(
-                        "W508",
+                    diagnose(
+                        codes.FTS_TIED_NAME,
                         f"`{entry.text}` is another name of the tied parameter `{target}`: FTS drops it from "
                         "the schedule (the parameter is thawed with its first name); it is left out here",
                         entry.span,
@@ -86,8 +87,8 @@ def resolve_schedule(
                 close = _did_you_mean(entry.text, namespace)
                 hint = f"; did you mean `{close}`?" if close else ""
                 diagnostics.append(
-                    error(
-                        "E513",
+                    diagnose(
+                        codes.FTS_NO_MATCH,
                         f"`{entry.text}` matches no parameter of the namespace (FTS matches it as a "
                         "parameter name, else as a regex from the start of each name) and FTS refuses the "
                         f"file{hint}",
@@ -149,8 +150,8 @@ def _overlaps(
             )
             where = "this phase" if other_phase == phase.number else f"phase {other_phase}"
             problems.append(
-                error(
-                    "E514",
+                diagnose(
+                    codes.FTS_SELECTED_TWICE,
                     f"`{item.entry.text}` selects {len(taken)} parameter{'s' if len(taken) != 1 else ''} "
                     f"({shown}) that `{other.entry.text}` in {where} already selects: FTS refuses a schedule "
                     "that selects a parameter twice, even within one phase (`Phases are not disjoint`)",

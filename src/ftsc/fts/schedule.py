@@ -21,7 +21,9 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ftsc.diagnostics import Diagnostic, Related, Span, error, warning
+from ftsc import codes
+from ftsc.codes import Code
+from ftsc.diagnostics import Diagnostic, Related, Span, diagnose
 from ftsc.fts.yaml_source import YMap, YNode, YScalar, YSeq, duplicate_key
 
 PHASE_KEYS = ("params", "max_transition_epoch", "lr", "new_optimizer", "new_lr_scheduler")
@@ -91,8 +93,8 @@ class _Reader:
         self.text = text
         self.diagnostics: list[Diagnostic] = []
 
-    def fail(self, message: str, span: Span, code: str = "E511") -> _Stop:
-        self.diagnostics.append(error(code, message, span))
+    def fail(self, message: str, span: Span, code: Code = codes.FTS_BAD_SCHEDULE) -> _Stop:
+        self.diagnostics.append(diagnose(code, message, span))
         return _Stop()
 
     # -- the whole file ------------------------------------------------------------------------------
@@ -150,7 +152,11 @@ class _Reader:
             ) from None
         if isinstance(value, (bool, float)) and not (isinstance(value, float) and value == number):
             self.diagnostics.append(
-                warning("W506", f"phase key `{value}` is read by FTS as phase {number} (`int()`)", key.span)
+                diagnose(
+                    codes.FTS_PHASE_ORDER,
+                    f"phase key `{value}` is read by FTS as phase {number} (`int()`)",
+                    key.span,
+                )
             )
         return number
 
@@ -161,8 +167,8 @@ class _Reader:
             first = keys[numbers[expected]]
             shown = ", ".join(str(n) for n in numbers)
             self.diagnostics.append(
-                warning(
-                    "W506",
+                diagnose(
+                    codes.FTS_PHASE_ORDER,
                     f"phases are numbered {shown}: FTS needs 0..{len(numbers) - 1} and refuses the file (it "
                     "writes a renumbered copy); the phases are taken in that order, numbered from 0",
                     first.span,
@@ -174,8 +180,8 @@ class _Reader:
             if seen and number < seen[-1]:
                 earlier = keys[seen[-1]]
                 self.diagnostics.append(
-                    warning(
-                        "W506",
+                    diagnose(
+                        codes.FTS_PHASE_ORDER,
                         f"phase {number} comes after phase {seen[-1]} in the file: FTS runs phases by "
                         "number, and so do the translated phases",
                         keys[number].span,
@@ -235,8 +241,10 @@ class _Reader:
                 else f" (FTS reads {', '.join(f'`{k}`' for k in known)})"
             )
             self.diagnostics.append(
-                warning(
-                    "W505", f"unknown key `{shown}` in {where}: FTS ignores it without a word{hint}", key.span
+                diagnose(
+                    codes.FTS_UNKNOWN_KEY,
+                    f"unknown key `{shown}` in {where}: FTS ignores it without a word{hint}",
+                    key.span,
                 )
             )
         return pairs
@@ -274,7 +282,7 @@ class _Reader:
                     f"`max_transition_epoch: {value}` is not a whole number of epochs; `until epoch` needs "
                     "one",
                     node.span,
-                    "E515",
+                    codes.FTS_INEXPRESSIBLE,
                 )
             value = int(value)
         return value if value >= 0 else None  # FTS: a negative epoch (default -1) means no epoch transition
@@ -287,7 +295,9 @@ class _Reader:
             raise self.fail(f"{what} must be a number, not `{_shown(node)}`", node.span)
         if positive and value <= 0:
             raise self.fail(
-                f"{what} must be greater than 0 to be written in `.fts`, not {value}", node.span, "E515"
+                f"{what} must be greater than 0 to be written in `.fts`, not {value}",
+                node.span,
+                codes.FTS_INEXPRESSIBLE,
             )
         return value
 
@@ -295,8 +305,8 @@ class _Reader:
         text = value.strip()
         number: float | int = int(text) if re.fullmatch(r"[-+]?[0-9]+", text) else float(text)
         self.diagnostics.append(
-            warning(
-                "W507",
+            diagnose(
+                codes.FTS_NUMBER_STRING,
                 f"`{value}` is a string to YAML 1.1 (PyYAML, which FTS uses: a float needs a dot and a "
                 "signed exponent, as in `1.0e-5`), so FTS would pass the string on; read here as the number "
                 f"{number!r}",
@@ -351,7 +361,11 @@ class _Reader:
         if "use_current_optimizer_pg_lrs" in pairs:
             flag = pairs["use_current_optimizer_pg_lrs"][1]
             if not (isinstance(flag, YScalar) and isinstance(flag.value, bool)):
-                raise self.fail("`use_current_optimizer_pg_lrs` must be `true` or `false`", flag.span, "E515")
+                raise self.fail(
+                    "`use_current_optimizer_pg_lrs` must be `true` or `false`",
+                    flag.span,
+                    codes.FTS_INEXPRESSIBLE,
+                )
             phase.use_current_optimizer_pg_lrs = flag.value
 
     def mapping(self, node: YNode, what: str) -> YMap:
@@ -367,7 +381,9 @@ class _Reader:
             raise self.fail(f"`{what}` needs a `class_path` (FTS refuses it without one)", block.span)
         if not _DOTTED.fullmatch(path_node.value):
             raise self.fail(
-                f"`class_path: {path_node.value}` is not a dotted class name", path_node.span, "E515"
+                f"`class_path: {path_node.value}` is not a dotted class name",
+                path_node.span,
+                codes.FTS_INEXPRESSIBLE,
             )
         init_args: dict[str, object] = {}
         if "init_args" in pairs and not _empty(pairs["init_args"][1]):
@@ -384,8 +400,8 @@ class _Reader:
                 close = difflib.get_close_matches(str(key), list(PL_LRS_CFG_KEYS), n=1, cutoff=0.6)
                 hint = f"; did you mean `{close[0]}`?" if close else ""
                 self.diagnostics.append(
-                    warning(
-                        "W505",
+                    diagnose(
+                        codes.FTS_UNKNOWN_KEY,
                         f"unknown key `{key}` in `pl_lrs_cfg`: FTS drops it (with a warning at the phase "
                         f"transition){hint}",
                         key_node.span,
@@ -400,7 +416,7 @@ class _Reader:
                 "`reduce_on_plateau` that disagrees with the scheduler class cannot be written in `.fts` "
                 "(it follows from the class there)",
                 pair[0].span,
-                "E515",
+                codes.FTS_INEXPRESSIBLE,
             )
         interval = config.get("interval")
         if interval is not None and interval not in ("step", "epoch"):
@@ -417,7 +433,9 @@ class _Reader:
             name = key.value if isinstance(key, YScalar) else None
             if not isinstance(name, str) or not _NAME.fullmatch(name) or name in RESERVED:
                 raise self.fail(
-                    f"`{_shown(key)}` cannot be {what} in `.fts` (it needs a plain name)", key.span, "E515"
+                    f"`{_shown(key)}` cannot be {what} in `.fts` (it needs a plain name)",
+                    key.span,
+                    codes.FTS_INEXPRESSIBLE,
                 )
             values[name] = self.value(value)
         return values
@@ -439,7 +457,7 @@ class _Reader:
             return value
         if isinstance(value, float) and math.isfinite(value):
             return value
-        raise self.fail(f"`{_shown(node)}` cannot be written in `.fts`", node.span, "E515")
+        raise self.fail(f"`{_shown(node)}` cannot be written in `.fts`", node.span, codes.FTS_INEXPRESSIBLE)
 
 
 def _empty(node: YNode) -> bool:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ftsc import codes
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver, index_of
 from ftsc.diagnostics import Span
@@ -82,7 +83,9 @@ class Simplifier:
         """What the compiler selects with one selector (None: the selector is malformed)."""
         span = Span(0, len(text))
         resolution = self.resolver.resolve(ast.Selector(kind, text, span, span))
-        if resolution.positions is None or any(d.code == "E102" for d in resolution.diagnostics):
+        if resolution.positions is None or any(
+            d.code == codes.BAD_PATTERN.code for d in resolution.diagnostics
+        ):
             return None
         return frozenset(resolution.positions)
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import yaml
 
-from ftsc.diagnostics import Diagnostic, Related, Span, error, warning
+from ftsc import codes
+from ftsc.diagnostics import Diagnostic, Related, Span, diagnose
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -130,8 +131,8 @@ def _same_key(first: object, second: object) -> bool:
 
 
 def duplicate_key(key: YScalar, first: YScalar, note: str = "") -> Diagnostic:
-    return warning(
-        "W504",
+    return diagnose(
+        codes.FTS_DUPLICATE_KEY,
         f"key `{key.value}` is given more than once in this mapping{note}: FTS refuses the whole file "
         "(`Duplicate key … found in supplied schedule`); the later value is used here",
         key.span,
@@ -159,17 +160,19 @@ def load_yaml(text: str) -> YamlLoad:
     too_deep = _flow_too_deep(text)
     if too_deep is not None:
         message = f"not valid YAML here: nested more than {MAX_FLOW_NESTING} levels deep"
-        return YamlLoad(None, [error("E510", message, Span(too_deep, too_deep + 1))])
+        return YamlLoad(None, [diagnose(codes.FTS_BAD_YAML, message, Span(too_deep, too_deep + 1))])
     try:
         loader = yaml.SafeLoader(text)  # the reader checks the characters here
     except yaml.YAMLError as exc:
         at = getattr(exc, "position", 0)  # a ReaderError: the offset of the character
-        return YamlLoad(None, [error("E510", f"not valid YAML: {_first_line(exc)}", Span(at, at + 1))])
+        return YamlLoad(
+            None, [diagnose(codes.FTS_BAD_YAML, f"not valid YAML: {_first_line(exc)}", Span(at, at + 1))]
+        )
     try:
         return _load(loader)
     except RecursionError:
         message = "not valid YAML here: nested too deeply (lists or mappings hundreds of levels deep)"
-        return YamlLoad(None, [error("E510", message, Span(0, 0))])
+        return YamlLoad(None, [diagnose(codes.FTS_BAD_YAML, message, Span(0, 0))])
     finally:
         loader.dispose()
 
@@ -203,24 +206,24 @@ def _load(loader: yaml.SafeLoader) -> YamlLoad:
         mark = exc.problem_mark or exc.context_mark
         at = mark.index if mark is not None else 0
         problem = exc.problem or exc.context or "invalid YAML"
-        return YamlLoad(None, [error("E510", f"not valid YAML: {problem}", Span(at, at + 1))])
+        return YamlLoad(None, [diagnose(codes.FTS_BAD_YAML, f"not valid YAML: {problem}", Span(at, at + 1))])
     except yaml.YAMLError as exc:  # a reader error (e.g. a control character) has no mark
-        return YamlLoad(None, [error("E510", f"not valid YAML: {exc}", Span(0, 0))])
+        return YamlLoad(None, [diagnose(codes.FTS_BAD_YAML, f"not valid YAML: {exc}", Span(0, 0))])
     if node is None:
         return YamlLoad(None, [])
     builder = _Builder(loader)
     try:
         root = builder.build(node)
     except _Refused as exc:
-        refused = error("E510", f"not valid YAML: {exc.message}", exc.span)
+        refused = diagnose(codes.FTS_BAD_YAML, f"not valid YAML: {exc.message}", exc.span)
         return YamlLoad(None, [*builder.diagnostics, refused])
     except _Unsupported as exc:
-        return YamlLoad(None, [*builder.diagnostics, error("E511", exc.message, exc.span)])
+        return YamlLoad(None, [*builder.diagnostics, diagnose(codes.FTS_BAD_SCHEDULE, exc.message, exc.span)])
     except yaml.YAMLError as exc:  # a scalar the constructor refuses (e.g. an unknown tag)
         mark = getattr(exc, "problem_mark", None)
         at = mark.index if mark is not None else 0
-        return YamlLoad(None, [error("E510", f"not valid YAML: {exc}", Span(at, at + 1))])
+        return YamlLoad(None, [diagnose(codes.FTS_BAD_YAML, f"not valid YAML: {exc}", Span(at, at + 1))])
     except ValueError as exc:  # a date that does not exist, an integer of thousands of digits
         message = f"not valid YAML: a value PyYAML cannot read ({_first_line(exc)})"
-        return YamlLoad(None, [error("E510", message, builder.at)])
+        return YamlLoad(None, [diagnose(codes.FTS_BAD_YAML, message, builder.at)])
     return YamlLoad(root, builder.diagnostics)

@@ -25,7 +25,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 from lark.parsers.lalr_parser_state import ParserState
 
-from ftsc.diagnostics import Diagnostic, Span, error, information
+from ftsc import codes
+from ftsc.diagnostics import Diagnostic, Span, diagnose
 from ftsc.grammar import ast
 from ftsc.grammar.build import build_schedule
 
@@ -82,7 +83,7 @@ def parse(text: str) -> ParseResult:
         schedule = build_schedule(tree, text) if tree is not None else ast.Schedule((), len(text))
     except RecursionError:  # what the bracket count cannot see: lark and the tree builder recurse
         message = "nested too deeply for ftsc to read"
-        return ParseResult(ast.Schedule((), len(text)), (error("E001", message, Span(0, 0)),))
+        return ParseResult(ast.Schedule((), len(text)), (diagnose(codes.SYNTAX_ERROR, message, Span(0, 0)),))
     return ParseResult(schedule, tuple(driver.diagnostics) + driver.unreported())
 
 
@@ -99,7 +100,7 @@ def _too_deep(text: str) -> Diagnostic | None:
             depth += 1
             if depth > MAX_NESTING:
                 message = f"nested too deeply: ftsc reads brackets at most {MAX_NESTING} levels deep"
-                return error("E001", message, Span(bracket.start(), bracket.end()))
+                return diagnose(codes.SYNTAX_ERROR, message, Span(bracket.start(), bracket.end()))
         else:
             depth = max(depth - 1, 0)
     return None
@@ -272,7 +273,7 @@ class _Driver:
             self.unreported_count += 1
             self.first_unreported = self.first_unreported or span
             return
-        self.diagnostics.append(error("E001", message, span))
+        self.diagnostics.append(diagnose(codes.SYNTAX_ERROR, message, span))
 
     def unreported(self) -> tuple[Diagnostic, ...]:
         """The note closing a file with more syntax errors than are reported."""
@@ -284,7 +285,7 @@ class _Driver:
             f"{count} more syntax error{plural} "
             f"not shown (the first {MAX_SYNTAX_ERRORS} are): fix those and check again"
         )
-        return (information("I003", message, self.first_unreported, unreported=count),)
+        return (diagnose(codes.MORE_NOT_SHOWN, message, self.first_unreported, unreported=count),)
 
     def _bad_characters(self, position: int) -> int:
         """Report characters no token starts with; returns how many characters to skip."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from ftsc import codes
 from ftsc.compiler.compile import CompileResult
 from ftsc.diagnostics import Span
 from ftsc.format.formatter import INDENT
@@ -25,7 +26,6 @@ from ftsc.lsp import tree
 from ftsc.lsp.convert import SOURCE
 from ftsc.lsp.snapshot import Snapshot
 
-NEVER_THAWED = "W208"  # parameters never thawed (ftsc.codes)
 QUICK_FIX = types.CodeActionKind.QuickFix
 REWRITE = types.CodeActionKind.RefactorRewrite
 
@@ -42,7 +42,7 @@ def diagnostic_actions(snapshot: Snapshot, diagnostics: Sequence[types.Diagnosti
         if diagnostic.source != SOURCE:
             continue
         actions.extend(_fix_actions(snapshot, diagnostic))
-        if diagnostic.code == NEVER_THAWED:
+        if diagnostic.code == codes.NEVER_THAWED.code:
             action = _rest_phase(snapshot, diagnostic)
             if action is not None:
                 actions.append(action)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from lsprotocol import types
 
+from ftsc import codes
 from ftsc.diagnostics import PositionEncoding, SourceText, units
 from ftsc.lsp.completion import complete
 from ftsc.lsp.convert import encoding_of, lsp_range, offset_at
@@ -118,7 +119,7 @@ class _LastNamed:
             while len(self._kept) > _KEEP_NAMED:
                 self._kept.popitem(last=False)
             return analysis
-        broken = analysis is None or any(d.code == "E001" for d in analysis.diagnostics)
+        broken = analysis is None or any(d.code == codes.SYNTAX_ERROR.code for d in analysis.diagnostics)
         return self._kept.get(uri, analysis) if broken else analysis
 
 

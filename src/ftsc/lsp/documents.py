@@ -7,9 +7,10 @@ from pathlib import Path
 
 from lsprotocol import types
 
+from ftsc import codes
 from ftsc.compiler.compile import CompileResult
 from ftsc.compiler.files import compile_file
-from ftsc.diagnostics import Diagnostic, SourceText, Span, error
+from ftsc.diagnostics import Diagnostic, SourceText, Span, diagnose
 from ftsc.grammar.reuse import parse_reusing
 from ftsc.lsp.namespaces import Association, associate
 
@@ -52,16 +53,16 @@ def analyze(
     diagnostics = list(result.diagnostics)
     start = Span(0, 0)
     if association.problem is not None:
-        diagnostics = [d for d in diagnostics if d.code != "I404"]
-        diagnostics.insert(0, error("E401", association.problem, start))
+        diagnostics = [d for d in diagnostics if d.code != codes.NO_NAMESPACE.code]
+        diagnostics.insert(0, diagnose(codes.BAD_NAMESPACE, association.problem, start))
     return result, diagnostics, association.notes
 
 
 def internal_error(exc: BaseException) -> Diagnostic:
     """E000 at the top of a document whose compile failed inside ftsc: checking stopped, not a clean file."""
     summary = (str(exc).splitlines() or [""])[0][:200]
-    return error(
-        "E000",
+    return diagnose(
+        codes.INTERNAL_ERROR,
         f"internal error in ftsc while checking this file ({type(exc).__name__}"
         f"{': ' + summary if summary else ''}); the server log has the details: please report it",
         Span(0, 0),

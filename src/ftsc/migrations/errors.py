@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["NEWER_VERSION", "NO_VERSION", "WRONG_LAYOUT", "MigrationError", "show"]
+from ftsc.codes import Code
 
-NEWER_VERSION = "E601"  # written by a newer ftsc
-NO_VERSION = "E602"  # version missing, not a whole number, or older than any step
-WRONG_LAYOUT = "E603"  # the data does not have the layout its version says
+__all__ = ["MigrationError", "show"]
 
 
 class MigrationError(ValueError):
     """Data that cannot be brought to the current version of its format.
 
     `message` says what and the way out, without a location: callers put the file or checkpoint in
-    front. `str()` adds the code, e.g. `… upgrade ftsc [E601]`.
+    front. `str()` adds the code, e.g. `… upgrade ftsc [E601]`; `code` is its string, as in diagnostics.
     """
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: str, code: Code) -> None:
         super().__init__(message)
         self.message = message
-        self.code = code
+        self.code = code.code
 
     def __str__(self) -> str:
         return f"{self.message} [{self.code}]"

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ftsc.migrations.errors import WRONG_LAYOUT, MigrationError, show
+from ftsc import codes
+from ftsc.migrations.errors import MigrationError, show
 
 __all__ = ["plan_0_to_1"]
 
@@ -116,4 +117,4 @@ def _ordered(mapping: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, An
 
 
 def _layout(message: str) -> MigrationError:
-    return MigrationError(f"{message}; fix the file or compile the schedule again", WRONG_LAYOUT)
+    return MigrationError(f"{message}; fix the file or compile the schedule again", codes.WRONG_LAYOUT)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ftsc.migrations.errors import WRONG_LAYOUT, MigrationError, show
+from ftsc import codes
+from ftsc.migrations.errors import MigrationError, show
 
 __all__ = ["plan_1_to_2"]
 
@@ -65,4 +66,4 @@ def _after(mapping: Mapping[str, Any], key: str, added: Mapping[str, Any]) -> di
 
 
 def _layout(message: str) -> MigrationError:
-    return MigrationError(f"{message}; fix the file or compile the schedule again", WRONG_LAYOUT)
+    return MigrationError(f"{message}; fix the file or compile the schedule again", codes.WRONG_LAYOUT)

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ftsc import __version__
+from ftsc import __version__, codes
 from ftsc.migrations.checkpoint_v1 import checkpoint_1_to_2
-from ftsc.migrations.errors import NEWER_VERSION, NO_VERSION, MigrationError, show
+from ftsc.migrations.errors import MigrationError, show
 from ftsc.migrations.formats import FORMATS, Kind
 from ftsc.migrations.plan_v0 import plan_0_to_1
 from ftsc.migrations.plan_v1 import plan_1_to_2
@@ -63,25 +63,26 @@ def version_of(kind: Kind, data: object) -> int:
     form = FORMATS[kind]
     if not isinstance(data, Mapping):
         raise MigrationError(
-            f"a {form.what} must be a JSON object, got {show(data)}; {form.remedy}", NO_VERSION
+            f"a {form.what} must be a JSON object, got {show(data)}; {form.remedy}", codes.NO_VERSION
         )
     key = next((key for key in (form.key, *form.legacy_keys) if key in data), None)
     if key is None:
         if form.absent is not None:
             return form.absent
         raise MigrationError(
-            f"no `{form.key}`: not a {form.what} written by ftsc, or a damaged one; {form.remedy}", NO_VERSION
+            f"no `{form.key}`: not a {form.what} written by ftsc, or a damaged one; {form.remedy}",
+            codes.NO_VERSION,
         )
     version = data[key]
     if type(version) is not int or version < 0:  # `type`: True is an int to isinstance
         raise MigrationError(
-            f"`{key}` must be a whole number, got {show(version)}; {form.remedy}", NO_VERSION
+            f"`{key}` must be a whole number, got {show(version)}; {form.remedy}", codes.NO_VERSION
         )
     if version > form.current:
         raise MigrationError(
             f"{form.what} version {version} was written by a newer ftsc; this ftsc ({__version__}) reads "
             f"{form.what} versions up to {form.current}: upgrade ftsc",
-            NEWER_VERSION,
+            codes.NEWER_VERSION,
         )
     return version
 
@@ -105,7 +106,7 @@ def upgrade(kind: Kind, data: object) -> tuple[dict[str, Any], tuple[Step, ...]]
             raise MigrationError(
                 f"{form.what} version {version} is older than any this ftsc can upgrade (the oldest is "
                 f"{oldest}); {form.remedy}",
-                NO_VERSION,
+                codes.NO_VERSION,
             )
         current = step.function(current)
         applied.append(step)

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ftsc import codes
 from ftsc.compiler.memory.model import (
     EstimateError,
     MemoryConfig,
@@ -33,7 +34,7 @@ from ftsc.compiler.memory.model import (
 )
 from ftsc.compiler.memory.state import StateLayout, Unmodelled
 from ftsc.compiler.namespace import Namespace
-from ftsc.diagnostics import Diagnostic, Span, error, information, warning
+from ftsc.diagnostics import Diagnostic, Span, diagnose
 from ftsc.grammar import ast
 
 __all__ = [
@@ -184,11 +185,15 @@ def _read_activations(budget: Budget, value: object, base: str | None, span: Spa
     try:
         data = read_json(path)
     except JsonFileError as exc:
-        budget.problems.append(error("E302", f"cannot read the memory report {value!r}: {exc.message}", span))
+        budget.problems.append(
+            diagnose(codes.BAD_VALUE, f"cannot read the memory report {value!r}: {exc.message}", span)
+        )
         return
     phases = data.get("phases") if isinstance(data, dict) else None
     if not isinstance(phases, list):
-        budget.problems.append(error("E302", f"{value!r} is not a memory report (no `phases`)", span))
+        budget.problems.append(
+            diagnose(codes.BAD_VALUE, f"{value!r} is not a memory report (no `phases`)", span)
+        )
         return
     for phase in phases:
         if isinstance(phase, dict) and isinstance(phase.get("activations"), int):
@@ -198,7 +203,7 @@ def _read_activations(budget: Budget, value: object, base: str | None, span: Spa
             f"the memory report {value!r} has no measured activations (it was not measured on CUDA), so the "
             "allowance is 0"
         )
-        budget.problems.append(information("I703", message, span))
+        budget.problems.append(diagnose(codes.MEMORY_NOT_ESTIMATED, message, span))
     else:
         budget.activations = max(budget.activations_by_phase.values())
 
@@ -247,7 +252,7 @@ def check_memory(
     except EstimateError as exc:
         hint = " (export the namespace with `ftsc namespace export` to get shapes and dtypes)"
         message = f"memory not estimated: {exc}" + (hint if "no shape" in str(exc) else "")
-        return None, [*problems, information("I703", message, budget.anchor)]
+        return None, [*problems, diagnose(codes.MEMORY_NOT_ESTIMATED, message, budget.anchor)]
     problems.extend(_unmodelled(plan, phases, budget))
     if config.device_memory is not None:
         problems.extend(_first_misfit(plan, phases, budget))
@@ -264,13 +269,13 @@ def _unmodelled(plan: MemoryPlan, phases: Sequence[PhaseFacts], budget: Budget) 
                 "memory: phase 0's optimizer is your LightningModule's own; name it in `memory = { "
                 "optimizer = AdamW(…) }` to count its state (counted as none until then)"
             )
-            notes.append(information("I703", message, budget.anchor))
+            notes.append(diagnose(codes.MEMORY_NOT_ESTIMATED, message, budget.anchor))
         elif isinstance(layout, Unmodelled) and layout.optimizer not in said:
             said.add(layout.optimizer)
-            notes.append(information("I703", f"memory: {layout.describe()}", facts.span))
+            notes.append(diagnose(codes.MEMORY_NOT_ESTIMATED, f"memory: {layout.describe()}", facts.span))
         elif isinstance(layout, StateLayout) and memory.peak.optimizer is None:
             message = f"memory: the state of `{layout.optimizer}` on this strategy's shards is not modelled"
-            notes.append(information("I703", message, facts.span))
+            notes.append(diagnose(codes.MEMORY_NOT_ESTIMATED, message, facts.span))
     return notes
 
 
@@ -289,7 +294,7 @@ def _first_misfit(plan: MemoryPlan, phases: Sequence[PhaseFacts], budget: Budget
                 f"`device_memory` = {format_bytes(limit)}: {breakdown(memory, plan)}; shard them (strategy "
                 f'"fsdp2" or "fsdp") over more devices, thaw less in this phase, or keep less optimizer state'
             )
-            return [*found, error("E701", message, facts.span)]
+            return [*found, diagnose(codes.OUT_OF_MEMORY, message, facts.span)]
         allowance = budget.allowance(memory.index)
         if states + allowance > limit and not found:
             source = f" measured in {budget.activations_source}" if budget.activations_source else ""
@@ -299,7 +304,7 @@ def _first_misfit(plan: MemoryPlan, phases: Sequence[PhaseFacts], budget: Budget
                 f"{format_bytes(limit)} by {format_bytes(states + allowance - limit)}: "
                 f"{breakdown(memory, plan)}"
             )
-            found.append(warning("W702", message, facts.span))
+            found.append(diagnose(codes.ACTIVATIONS_OVER_MEMORY, message, facts.span))
     return found
 
 

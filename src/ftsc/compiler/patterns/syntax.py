@@ -10,7 +10,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ftsc.diagnostics import Diagnostic, Span, error
+from ftsc import codes
+from ftsc.diagnostics import Diagnostic, Span, diagnose
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def parse_pattern(text: str, offset: int = 0) -> tuple[Seq | None, list[Diagnost
             f"the pattern is {len(text):,} characters long; the limit is {MAX_PATTERN_LENGTH:,}: "
             "split it into several selectors"
         )
-        return None, [error("E102", message, Span(offset, offset + len(text)))]
+        return None, [diagnose(codes.BAD_PATTERN, message, Span(offset, offset + len(text)))]
     parser = _Parser(text, offset)
     try:
         seq = parser.sequence(top_level=True)
@@ -107,7 +108,7 @@ def parse_pattern(text: str, offset: int = 0) -> tuple[Seq | None, list[Diagnost
             raise parser.fail(f"unexpected `{text[parser.pos]}` in pattern", parser.pos, parser.pos + 1)
         _check_segments(seq)
     except _PatternError as exc:
-        return None, [error("E102", exc.message, exc.span)]
+        return None, [diagnose(codes.BAD_PATTERN, exc.message, exc.span)]
     return seq, []
 
 
@@ -287,7 +288,7 @@ def substitution_too_large(seq: Seq, bindings: dict[str, Seq]) -> Diagnostic | N
         f"with its `$name`s replaced this pattern has {total:,} elements; the limit is {MAX_PATTERN_SIZE:,}: "
         "a `let` that uses another more than once multiplies its size"
     )
-    return error("E102", message, seq.span)
+    return diagnose(codes.BAD_PATTERN, message, seq.span)
 
 
 def substitute(seq: Seq, bindings: dict[str, Seq]) -> Seq:
