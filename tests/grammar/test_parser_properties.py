@@ -30,7 +30,7 @@ from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.namespace import Namespace
 from ftsc.diagnostics import Diagnostic, Span
 from ftsc.grammar import reuse
-from ftsc.grammar.parser import ParseResult, lark_parser, parse
+from ftsc.grammar.parser import MAX_NESTING, ParseResult, lark_parser, parse
 from ftsc.grammar.reuse import parse_reusing
 
 # Every word the lexer treats specially somewhere: generated names and patterns avoid them all.
@@ -156,7 +156,19 @@ def _schedules() -> st.SearchStrategy[str]:
 
     whole, phase = generate("start"), generate("phase")
     # `start: _item*` alone seldom draws more than an item or two: add phases, in any order.
-    return st.lists(st.one_of(whole, phase), max_size=4).map("".join)
+    # The grammar nests values without limit; the parser refuses past MAX_NESTING brackets (tested apart).
+    return st.lists(st.one_of(whole, phase), max_size=4).map("".join).filter(_within_nesting)
+
+
+def _within_nesting(text: str) -> bool:
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest <= MAX_NESTING
 
 
 # -- checks shared by the robustness properties -----------------------------------------------------
