@@ -25,7 +25,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from ftsc.lsp.server import build_server
+from ftsc.lsp.app import build_server
 
 BATCHES = 120
 REQUEST_TIMEOUT = 20.0

@@ -22,7 +22,8 @@ from ftsc.lsp.documents import Analysis, DocumentState
 from ftsc.lsp.hover import hover_markdown
 from ftsc.lsp.inlay_hints import thaw_hints
 from ftsc.lsp.locate import locate, span_of
-from ftsc.lsp.server import FtscLanguageServer, guarded_async
+from ftsc.lsp.registration import handler
+from ftsc.lsp.server import FtscLanguageServer
 
 COMPLETION_OPTIONS = types.CompletionOptions(trigger_characters=[".", "{", ",", "$", "("])
 _KEEP_NAMED = 64  # documents whose last compile with a namespace is remembered
@@ -31,8 +32,7 @@ _KEEP_NAMED = 64  # documents whose last compile with a namespace is remembered
 def register(server: FtscLanguageServer) -> None:
     named = _LastNamed()
 
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    @guarded_async(server, "textDocument/hover", _no_hover)
+    @handler(server, types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: FtscLanguageServer, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
         analysis = await _latest(ls, uri)
@@ -49,8 +49,7 @@ def register(server: FtscLanguageServer) -> None:
             range=lsp_range(analysis.source, span_of(found), encoding),
         )
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
-    @guarded_async(server, "textDocument/completion", _no_completion)
+    @handler(server, types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
     async def completion(
         ls: FtscLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
@@ -74,8 +73,9 @@ def register(server: FtscLanguageServer) -> None:
 
         return types.CompletionList(is_incomplete=False, items=complete(cursor, namespace, lets, edit_range))
 
-    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
-    @guarded_async(server, "textDocument/inlayHint", _no_hints)
+    @handler(
+        server, types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False), neutral=list
+    )
     async def inlay_hint(ls: FtscLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint]:
         analysis = await _current(ls, params.text_document.uri)
         if analysis is None or analysis.result is None:
@@ -89,18 +89,6 @@ def register(server: FtscLanguageServer) -> None:
             return types.Position(*source.position(offset, encoding))
 
         return thaw_hints(analysis.result, start, end, position)
-
-
-def _no_hover() -> types.Hover | None:
-    return None
-
-
-def _no_completion() -> types.CompletionList | None:
-    return None
-
-
-def _no_hints() -> list[types.InlayHint]:
-    return []
 
 
 class _LastNamed:
