@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Sequence
 
 from lsprotocol import types
 
@@ -39,7 +38,7 @@ def register(server: FtscLanguageServer) -> None:
         if analysis is None or analysis.result is None:
             return None
         encoding = encoding_of(ls.encoding)
-        offset = _offset_in(analysis, ls.workspace.get_text_document(uri).lines, params.position, encoding)
+        offset = _offset_in(analysis, ls.workspace.get_text_document(uri).source, params.position, encoding)
         found = locate(analysis.result.schedule, offset) if offset is not None else None
         text = hover_markdown(analysis.result, found) if found is not None else None
         if found is None or text is None:
@@ -147,14 +146,15 @@ async def _current(ls: FtscLanguageServer, uri: str) -> Analysis | None:
 
 
 def _offset_in(
-    analysis: Analysis, lines: Sequence[str], position: types.Position, encoding: PositionEncoding
+    analysis: Analysis, text: str, position: types.Position, encoding: PositionEncoding
 ) -> int | None:
-    """The offset in the compiled text of a position in the current text: where they differ, only a
+    """The offset in the compiled text of a position in the current `text`: where they differ, only a
     position on a line that is still the same (at the same line number) is answered."""
-    source = analysis.source
-    if position.line >= len(lines) or position.line >= source.line_count:
+    source, line = analysis.source, position.line
+    if line >= source.line_count:
         return None
-    current = lines[position.line].rstrip("\r\n")
-    if current != source.line_text(position.line):
-        return None
+    if text != source.text:
+        current = SourceText(text)
+        if line >= current.line_count or current.line_text(line) != source.line_text(line):
+            return None
     return offset_at(source, position, encoding)
