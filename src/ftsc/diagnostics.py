@@ -7,6 +7,8 @@ Spans are code-point offsets into the source text (what lark gives us); `SourceT
 from __future__ import annotations
 
 import bisect
+import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -31,6 +33,8 @@ __all__ = [  # Severity lives in ftsc.severity (ftsc.codes needs it too) and is 
 ]
 
 PositionEncoding = Literal["utf-8", "utf-16", "utf-32"]
+
+LINE_END = re.compile(r"\r\n|\r|\n")  # the LSP's line ends (editors' too); not the others `splitlines` knows
 
 
 @dataclass(frozen=True, order=True)
@@ -125,47 +129,59 @@ def capped(diagnostics: list[Diagnostic], limit: int = MAX_DIAGNOSTICS) -> list[
 
 
 class SourceText:
-    """A source text with a line index, for turning offsets into line / character positions."""
+    """A source text with a line index, for turning offsets into line / character positions.
+
+    Lines end at `\r\n`, a lone `\r` or `\n`, as the LSP (and every editor) counts them; not at the other
+    breaks `str.splitlines` knows (`\f`, `\x85`, `\u2028`, ...), which are characters of a line."""
 
     def __init__(self, text: str, path: str | None = None) -> None:
         self.text = text
         self.path = path
         self._line_starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self._line_starts.append(index + 1)
+        self._line_ends: list[int] = []  # where each line's text ends, before its line end
+        for found in LINE_END.finditer(text):
+            self._line_ends.append(found.start())
+            self._line_starts.append(found.end())
+        self._line_ends.append(len(text))
 
     @property
     def line_count(self) -> int:
         return len(self._line_starts)
 
     def line_of(self, offset: int) -> int:
-        """0-based line holding `offset` (an offset at a newline belongs to the line it ends)."""
+        """0-based line holding `offset` (an offset in a line end belongs to the line it ends)."""
         offset = max(0, min(offset, len(self.text)))
         return bisect.bisect_right(self._line_starts, offset) - 1
 
     def line_text(self, line: int) -> str:
-        start = self._line_starts[line]
-        end = self._line_starts[line + 1] - 1 if line + 1 < len(self._line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r")
+        """The text of `line`, without its line end."""
+        return self.text[self._line_starts[line] : self._line_ends[line]]
 
     def line_start(self, line: int) -> int:
         return self._line_starts[line]
 
+    def lines_with_ends(self) -> list[str]:
+        """Every line with its line end; the last line only when it is not empty."""
+        starts = [*self._line_starts, len(self.text)]
+        lines = [self.text[start:end] for start, end in itertools.pairwise(starts)]
+        return lines if lines[-1] else lines[:-1]
+
     def position(self, offset: int, encoding: PositionEncoding = "utf-32") -> tuple[int, int]:
-        """0-based (line, character) of `offset`; characters counted in the given encoding's units."""
+        """0-based (line, character) of `offset`; characters counted in the given encoding's units (an
+        offset inside a line end is at the end of its line)."""
         offset = max(0, min(offset, len(self.text)))
         line = self.line_of(offset)
-        prefix = self.text[self._line_starts[line] : offset]
+        prefix = self.text[self._line_starts[line] : min(offset, self._line_ends[line])]
         return line, units(prefix, encoding)
 
     def offset(self, line: int, character: int, encoding: PositionEncoding = "utf-32") -> int:
-        """Inverse of `position`; positions past the end of a line clamp to its end."""
+        """Inverse of `position`; positions past the end of a line clamp to its end, past the last line
+        to the end of the text."""
         if line >= len(self._line_starts):
             return len(self.text)
         start = self._line_starts[max(line, 0)]
         text = self.line_text(max(line, 0))
-        if encoding == "utf-32":
+        if encoding == "utf-32" or text.isascii():
             return start + min(character, len(text))
         count = 0
         for index, char in enumerate(text):

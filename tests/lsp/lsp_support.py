@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import weakref
 from collections.abc import Callable, Sequence
@@ -71,26 +72,46 @@ def codes(diagnostics: Sequence[types.Diagnostic]) -> list[str]:
     return sorted(str(d.code) for d in diagnostics)
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")  # the LSP's line ends, and no others
+
+
+def units(text: str, encoding: str) -> int:
+    """Length of `text` in the client's units."""
+    if encoding == "utf-16":
+        return len(text.encode("utf-16-le")) // 2
+    return len(text.encode("utf-8")) if encoding == "utf-8" else len(text)
+
+
+def lines_of(text: str) -> list[tuple[int, int]]:
+    """(start, end of content) of each line, by the LSP's line ends."""
+    spans, start = [], 0
+    for found in _LINE_END.finditer(text):
+        spans.append((start, found.start()))
+        start = found.end()
+    spans.append((start, len(text)))
+    return spans
+
+
 def position_of(text: str, offset: int, encoding: str) -> types.Position:
     """The LSP position of code point `offset` of `text`, counted in the client's units (UTF-16 / UTF-8)."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    prefix = text[line_start:offset].encode("utf-16-le" if encoding == "utf-16" else "utf-8")
-    return types.Position(text.count("\n", 0, offset), len(prefix) // (2 if encoding == "utf-16" else 1))
+    line = max(index for index, (start, _) in enumerate(lines_of(text)) if start <= offset)
+    start, end = lines_of(text)[line]
+    return types.Position(line, units(text[start : min(offset, end)], encoding))
 
 
 def offset_of(text: str, position: types.Position, encoding: str) -> int:
-    """The code point offset of an LSP position counted in the client's units (the inverse of position_of)."""
-    lines = text.split("\n")
+    """The code point offset of an LSP position counted in the client's units (the inverse of position_of);
+    past the end of a line: its end; past the last line: the end of the text."""
+    lines = lines_of(text)
     if position.line >= len(lines):
         return len(text)
-    start = sum(len(line) + 1 for line in lines[: position.line])
-    width = 2 if encoding == "utf-16" else 1
+    start, end = lines[position.line]
     counted = 0
-    for index, char in enumerate(lines[position.line]):
+    for index in range(start, end):
         if counted >= position.character:
-            return start + index
-        counted += len(char.encode("utf-16-le" if encoding == "utf-16" else "utf-8")) // width
-    return start + len(lines[position.line])
+            return index
+        counted += units(text[index], encoding)
+    return end
 
 
 def apply_edits(text: str, edits: Sequence[types.TextEdit], encoding: str) -> str:

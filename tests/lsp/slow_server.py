@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from ftsc.lsp import server
+from ftsc.lsp import app, server
 
 
 def _analyze(text: str, *args: object) -> object:
@@ -25,4 +25,4 @@ _original = server.analyze
 server.analyze = _analyze  # type: ignore[assignment]
 
 if __name__ == "__main__":
-    server.build_server().start_io()
+    app.build_server().start_io()

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_support import NAMESPACE, open_document, pull
+from lsp_support import NAMESPACE, lines_of, offset_of, open_document, pull, units
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
-from ftsc.lsp.server import build_server
+from ftsc.lsp.app import build_server
 
 BATCHES = 120
 REQUEST_TIMEOUT = 20.0
@@ -68,36 +67,6 @@ PIECES = [
     *("\n", "\r\n", "\r", "\n\n"),
     *("\x0b", "\x0c", "\x1c", "\x1e", "\x85", "\u2028", "\u2029"),
 ]
-_LINE_END = re.compile(r"\r\n|\r|\n")
-
-
-def units(text: str, encoding: str) -> int:
-    if encoding == "utf-16":
-        return len(text.encode("utf-16-le")) // 2
-    return len(text.encode("utf-8")) if encoding == "utf-8" else len(text)
-
-
-def lines_of(text: str) -> list[tuple[int, int]]:
-    """(start, end of content) of each line, by the LSP's line ends."""
-    spans, start = [], 0
-    for found in _LINE_END.finditer(text):
-        spans.append((start, found.start()))
-        start = found.end()
-    spans.append((start, len(text)))
-    return spans
-
-
-def offset_at(text: str, position: types.Position, encoding: str) -> int:
-    lines = lines_of(text)
-    if position.line >= len(lines):
-        return len(text)
-    start, end = lines[position.line]
-    counted = 0
-    for index in range(start, end):
-        if counted >= position.character:
-            return index
-        counted += units(text[index], encoding)
-    return end  # at or past the end of the line: its end
 
 
 @dataclass
@@ -134,7 +103,7 @@ class Editor:
     def change(self) -> types.TextDocumentContentChangePartial:
         """One random edit, applied to `text` as the server must apply it."""
         start, end = self.position(), self.position()
-        first, last = offset_at(self.text, start, self.encoding), offset_at(self.text, end, self.encoding)
+        first, last = offset_of(self.text, start, self.encoding), offset_of(self.text, end, self.encoding)
         if first > last:
             start, end, first, last = end, start, last, first
         kind = self.rng.random()

@@ -163,7 +163,7 @@ async def test_semantic_tokens_of_broken_text(client: LanguageClient, tmp_path: 
 _FRAGMENTS = [
     "fts 1", "let ", "x = ", "$x", "phase ", '"🙂 a"', "{", "}", "thaw ", "except ", "rest", "re\"a\\.b\"",
     "a.b.**", "{0..3}", "{q,k}", ", ", "lr = ", "1e-5", "AdamW(", ")", "(", "[", "]", "true", "# c 🙂",
-    "\n", "\r\n", " ", '"', "until epoch 2", "defaults ", "=", "é", "\t",
+    "\n", "\r\n", "\r", " ", '"', "until epoch 2", "defaults ", "=", "é", "\t",
 ]  # fmt: skip
 _ANY_TEXT = st.one_of(
     st.text(max_size=80),
@@ -178,7 +178,7 @@ def test_semantic_tokens_never_overlap_and_stay_in_the_document(text: str) -> No
     previous_end = 0
     for token in found:
         assert previous_end <= token.start < token.end <= len(text)
-        assert "\n" not in text[token.start : token.end]
+        assert "\n" not in text[token.start : token.end] and "\r" not in text[token.start : token.end]
         previous_end = token.end
     source = SourceText(text)
     for unit in ("utf-16", "utf-8"):

@@ -27,7 +27,7 @@ def parse_address(value: str) -> tuple[str, int]:
 def run(args: argparse.Namespace) -> int:
     address = parse_address(args.tcp) if args.tcp else None
     try:
-        from ftsc.lsp.server import build_server
+        from ftsc.lsp.app import build_server
     except ImportError as exc:
         raise UsageError(f"the language server needs pygls: pip install 'ftsc[lsp]' ({exc})") from None
     server = build_server()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Sequence
 
 from lsprotocol import types
 
@@ -23,7 +22,8 @@ from ftsc.lsp.documents import Analysis, DocumentState
 from ftsc.lsp.hover import hover_markdown
 from ftsc.lsp.inlay_hints import thaw_hints
 from ftsc.lsp.locate import locate, span_of
-from ftsc.lsp.server import FtscLanguageServer, guarded_async
+from ftsc.lsp.registration import handler
+from ftsc.lsp.server import FtscLanguageServer
 
 COMPLETION_OPTIONS = types.CompletionOptions(trigger_characters=[".", "{", ",", "$", "("])
 _KEEP_NAMED = 64  # documents whose last compile with a namespace is remembered
@@ -32,15 +32,14 @@ _KEEP_NAMED = 64  # documents whose last compile with a namespace is remembered
 def register(server: FtscLanguageServer) -> None:
     named = _LastNamed()
 
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    @guarded_async(server, "textDocument/hover", _no_hover)
+    @handler(server, types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: FtscLanguageServer, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
         analysis = await _latest(ls, uri)
         if analysis is None or analysis.result is None:
             return None
         encoding = encoding_of(ls.encoding)
-        offset = _offset_in(analysis, ls.workspace.get_text_document(uri).lines, params.position, encoding)
+        offset = _offset_in(analysis, ls.workspace.get_text_document(uri).source, params.position, encoding)
         found = locate(analysis.result.schedule, offset) if offset is not None else None
         text = hover_markdown(analysis.result, found) if found is not None else None
         if found is None or text is None:
@@ -50,8 +49,7 @@ def register(server: FtscLanguageServer) -> None:
             range=lsp_range(analysis.source, span_of(found), encoding),
         )
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
-    @guarded_async(server, "textDocument/completion", _no_completion)
+    @handler(server, types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
     async def completion(
         ls: FtscLanguageServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
@@ -75,8 +73,9 @@ def register(server: FtscLanguageServer) -> None:
 
         return types.CompletionList(is_incomplete=False, items=complete(cursor, namespace, lets, edit_range))
 
-    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
-    @guarded_async(server, "textDocument/inlayHint", _no_hints)
+    @handler(
+        server, types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False), neutral=list
+    )
     async def inlay_hint(ls: FtscLanguageServer, params: types.InlayHintParams) -> list[types.InlayHint]:
         analysis = await _current(ls, params.text_document.uri)
         if analysis is None or analysis.result is None:
@@ -90,18 +89,6 @@ def register(server: FtscLanguageServer) -> None:
             return types.Position(*source.position(offset, encoding))
 
         return thaw_hints(analysis.result, start, end, position)
-
-
-def _no_hover() -> types.Hover | None:
-    return None
-
-
-def _no_completion() -> types.CompletionList | None:
-    return None
-
-
-def _no_hints() -> list[types.InlayHint]:
-    return []
 
 
 class _LastNamed:
@@ -160,14 +147,15 @@ async def _current(ls: FtscLanguageServer, uri: str) -> Analysis | None:
 
 
 def _offset_in(
-    analysis: Analysis, lines: Sequence[str], position: types.Position, encoding: PositionEncoding
+    analysis: Analysis, text: str, position: types.Position, encoding: PositionEncoding
 ) -> int | None:
-    """The offset in the compiled text of a position in the current text: where they differ, only a
+    """The offset in the compiled text of a position in the current `text`: where they differ, only a
     position on a line that is still the same (at the same line number) is answered."""
-    source = analysis.source
-    if position.line >= len(lines) or position.line >= source.line_count:
+    source, line = analysis.source, position.line
+    if line >= source.line_count:
         return None
-    current = lines[position.line].rstrip("\r\n")
-    if current != source.line_text(position.line):
-        return None
+    if text != source.text:
+        current = SourceText(text)
+        if line >= current.line_count or current.line_text(line) != source.line_text(line):
+            return None
     return offset_at(source, position, encoding)

@@ -1,6 +1,5 @@
 """Registers the editing features: code actions, definition, references, rename, document symbols,
-folding ranges, semantic tokens and formatting. Each handler is guarded like the server's own: a failure
-is logged and answered with a neutral result, never a crash."""
+folding ranges, semantic tokens and formatting (each guarded by `registration.handler`)."""
 
 from __future__ import annotations
 
@@ -9,43 +8,14 @@ from pygls.exceptions import JsonRpcException
 
 from ftsc.lsp import actions, folding, formatting, navigation, symbols
 from ftsc.lsp.documents import Analysis
+from ftsc.lsp.registration import handler
 from ftsc.lsp.semantic_tokens import LEGEND, semantic_tokens
-from ftsc.lsp.server import FtscLanguageServer, guarded, guarded_async
+from ftsc.lsp.server import FtscLanguageServer
 from ftsc.lsp.snapshot import snapshot
-
-# -- the neutral answer of each request, when its handler fails ------------------------------------------
-
-
-def _no_actions() -> list[types.CodeAction] | None:
-    return None
-
-
-def _no_locations() -> list[types.Location] | None:
-    return None
-
-
-def _no_placeholder() -> types.PrepareRenamePlaceholder | None:
-    return None
-
-
-def _no_edit() -> types.WorkspaceEdit | None:
-    return None
-
-
-def _no_symbols() -> list[types.DocumentSymbol] | list[types.SymbolInformation]:
-    return []
-
-
-def _no_folds() -> list[types.FoldingRange]:
-    return []
 
 
 def _no_tokens() -> types.SemanticTokens:
     return types.SemanticTokens(data=[])
-
-
-def _no_text_edits() -> list[types.TextEdit] | None:
-    return None
 
 
 async def _current_analysis(ls: FtscLanguageServer, uri: str, text: str) -> Analysis | None:
@@ -64,8 +34,7 @@ async def _current_analysis(ls: FtscLanguageServer, uri: str, text: str) -> Anal
 def register(server: FtscLanguageServer) -> None:
     code_action_options = types.CodeActionOptions(code_action_kinds=[actions.QUICK_FIX, actions.REWRITE])
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, code_action_options)
-    @guarded_async(server, "textDocument/codeAction", _no_actions)
+    @handler(server, types.TEXT_DOCUMENT_CODE_ACTION, code_action_options)
     async def code_action(
         ls: FtscLanguageServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
@@ -80,26 +49,22 @@ def register(server: FtscLanguageServer) -> None:
                 found.extend(actions.regex_actions(view, analysis.result, view.span(params.range)))
         return found
 
-    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    @guarded(server, "textDocument/definition", _no_locations)
+    @handler(server, types.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: FtscLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
         return navigation.definition(snapshot(ls, params.text_document.uri), params.position)
 
-    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
-    @guarded(server, "textDocument/references", _no_locations)
+    @handler(server, types.TEXT_DOCUMENT_REFERENCES)
     def references(ls: FtscLanguageServer, params: types.ReferenceParams) -> list[types.Location] | None:
         view = snapshot(ls, params.text_document.uri)
         return navigation.references(view, params.position, params.context.include_declaration)
 
-    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
-    @guarded(server, "textDocument/prepareRename", _no_placeholder)
+    @handler(server, types.TEXT_DOCUMENT_PREPARE_RENAME)
     def prepare_rename(
         ls: FtscLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenamePlaceholder | None:
         return navigation.prepare_rename(snapshot(ls, params.text_document.uri), params.position)
 
-    @server.feature(types.TEXT_DOCUMENT_RENAME)
-    @guarded(server, "textDocument/rename", _no_edit)
+    @handler(server, types.TEXT_DOCUMENT_RENAME)
     def rename(ls: FtscLanguageServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
         view = snapshot(ls, params.text_document.uri)
         try:
@@ -107,8 +72,7 @@ def register(server: FtscLanguageServer) -> None:
         except navigation.RenameRefused as exc:  # the client shows the message to the user
             raise JsonRpcException(str(exc), code=types.LSPErrorCodes.RequestFailed) from exc
 
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    @guarded(server, "textDocument/documentSymbol", _no_symbols)
+    @handler(server, types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, neutral=list)
     def document_symbol(
         ls: FtscLanguageServer, params: types.DocumentSymbolParams
     ) -> list[types.DocumentSymbol] | list[types.SymbolInformation]:
@@ -119,24 +83,21 @@ def register(server: FtscLanguageServer) -> None:
             return symbols.document_symbols(view)
         return symbols.flat_symbols(view)
 
-    @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
-    @guarded(server, "textDocument/foldingRange", _no_folds)
+    @handler(server, types.TEXT_DOCUMENT_FOLDING_RANGE, neutral=list)
     def folding_range(ls: FtscLanguageServer, params: types.FoldingRangeParams) -> list[types.FoldingRange]:
         client = ls.client_capabilities.text_document
         capability = client.folding_range if client is not None else None
         limit = capability.range_limit if capability is not None else None
         return folding.folding_ranges(snapshot(ls, params.text_document.uri), limit)
 
-    @server.feature(types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, LEGEND)
-    @guarded(server, "textDocument/semanticTokens/full", _no_tokens)
+    @handler(server, types.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, LEGEND, neutral=_no_tokens)
     def semantic_tokens_full(
         ls: FtscLanguageServer, params: types.SemanticTokensParams
     ) -> types.SemanticTokens:
         view = snapshot(ls, params.text_document.uri)
         return types.SemanticTokens(data=semantic_tokens(view.source, view.schedule, view.encoding))
 
-    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
-    @guarded(server, "textDocument/formatting", _no_text_edits)
+    @handler(server, types.TEXT_DOCUMENT_FORMATTING)
     def formatting_request(
         ls: FtscLanguageServer, params: types.DocumentFormattingParams
     ) -> list[types.TextEdit] | None:

@@ -12,7 +12,7 @@ import difflib
 
 from lsprotocol import types
 
-from ftsc.diagnostics import Span
+from ftsc.diagnostics import SourceText, Span
 from ftsc.format import format_text
 from ftsc.lsp.snapshot import Snapshot
 
@@ -41,8 +41,8 @@ def line_edits(snapshot: Snapshot, new_text: str) -> list[types.TextEdit]:
     """One edit per run of changed lines between the document and `new_text`. Past MAX_DIFF_LINES
     changed lines (difflib's exact matching grows with the square of repeated lines such as `}`), the
     changed middle is one edit."""
-    old_lines = _lines(snapshot.text)
-    new_lines = _lines(new_text)
+    old_lines = snapshot.source.lines_with_ends()
+    new_lines = SourceText(new_text).lines_with_ends()
     head = 0
     while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
         head += 1
@@ -64,10 +64,3 @@ def line_edits(snapshot: Snapshot, new_text: str) -> list[types.TextEdit]:
         where = snapshot.range(Span(starts[head + old_start], starts[head + old_end]))
         edits.append(types.TextEdit(where, "".join(new_middle[new_start:new_end])))
     return edits
-
-
-def _lines(text: str) -> list[str]:
-    """Lines with their `\\n`, split where positions split them (not at the other breaks
-    `str.splitlines` knows)."""
-    parts = text.split("\n")
-    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])

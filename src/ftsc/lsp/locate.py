@@ -1,18 +1,20 @@
-"""What stands at an offset of a schedule: the syntax-tree node a hover describes.
+"""What stands at an offset of a schedule: the syntax-tree node under the cursor, for hover and for
+navigation (definition, references, rename) alike.
 
-Offsets are code points (as spans are); a span's end counts as inside it, so the position right after a
-word (where the cursor rests once it is typed) still finds the word.
+Offsets are code points (as spans are; `SourceText` turns LSP positions into them); a span's end counts
+as inside it, so the position right after a word (where the cursor rests once it is typed) still finds it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ftsc.compiler.classes import Kind
-from ftsc.compiler.patterns import syntax
 from ftsc.compiler.settings import Where
 from ftsc.diagnostics import Span
 from ftsc.grammar import ast
+from ftsc.lsp import tree
 
 CLASS_SETTINGS: dict[str, Kind] = {"optimizer": "optimizer", "lr_scheduler": "lr_scheduler"}
 
@@ -25,10 +27,12 @@ class SelectorAt:
 
 @dataclass(frozen=True)
 class VariableAt:
-    """`$name` in a pattern, or a `let` statement's name or pattern."""
+    """A `let` name: `$name` in a pattern (a use: `span` covers `$name`), the name of a `let` statement
+    (its declaration) or the pattern a `let` binds (`span` covers the pattern)."""
 
     name: str
     span: Span
+    role: Literal["use", "declaration", "pattern"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ def inside(span: Span | None, offset: int) -> bool:
 
 
 def locate(schedule: ast.Schedule, offset: int) -> Located | None:
+    """The innermost node the hover and navigation features know, at `offset`; None between them."""
     for item in schedule.items:
         if not inside(item.span, offset):
             continue
@@ -94,11 +99,9 @@ def _in_phase(phase: ast.Phase, offset: int) -> Located | None:
 
 
 def _in_selector(selector: ast.Selector, excepted: bool, offset: int) -> Located:
-    if selector.kind == "pattern" and "$" in selector.text:
-        seq, _ = syntax.parse_pattern(selector.text, selector.text_span.start)
-        for var in syntax.variables(seq) if seq is not None else []:
-            if inside(var.span, offset):
-                return VariableAt(var.name, var.span)
+    for name, span in tree.variables(selector):
+        if span.contains(offset):
+            return VariableAt(name, span, "use")
     return SelectorAt(selector, excepted)
 
 
@@ -115,8 +118,8 @@ def _in_settings(settings: tuple[ast.Setting, ...], where: Where, offset: int) -
 
 def _in_let(let: ast.Let, offset: int) -> Located | None:
     if inside(let.name_span, offset):
-        return VariableAt(let.name, let.name_span)
+        return VariableAt(let.name, let.name_span, "declaration")
     if let.pattern is not None and inside(let.pattern.span, offset):
         found = _in_selector(let.pattern, False, offset)
-        return found if isinstance(found, VariableAt) else VariableAt(let.name, let.pattern.span)
+        return found if isinstance(found, VariableAt) else VariableAt(let.name, let.pattern.span, "pattern")
     return None

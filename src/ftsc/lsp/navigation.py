@@ -16,6 +16,7 @@ from ftsc.diagnostics import Span
 from ftsc.grammar import ast
 from ftsc.grammar.parser import parse
 from ftsc.lsp import tree
+from ftsc.lsp.locate import PhaseAt, VariableAt, locate
 from ftsc.lsp.snapshot import Snapshot
 
 
@@ -41,18 +42,19 @@ Target = LetTarget | PhaseTarget
 
 
 def target_at(schedule: ast.Schedule, offset: int) -> Target | None:
-    """What renameable name `offset` is on or right after (editors put the cursor after a word, too)."""
-    for item in schedule.items:
-        if isinstance(item, ast.Let) and item.name_span.contains(offset):
-            return LetTarget(item.name, item.name_span)
-        if isinstance(item, ast.Phase) and item.name_span is not None and item.name_span.contains(offset):
-            return PhaseTarget(item, item.name_span)
-    for selector in tree.selectors(schedule):
-        if not selector.span.contains(offset):
-            continue
-        for name, span in tree.variables(selector):
-            if span.contains(offset):
-                return LetTarget(name, Span(span.start + 1, span.end))
+    """What renameable name `offset` is on or right after (editors put the cursor after a word, too):
+    the node under the cursor (`locate`) when it is a `let` name, a `$name` use or a phase's name."""
+    found = locate(schedule, offset)
+    if isinstance(found, VariableAt) and found.role == "declaration":
+        return LetTarget(found.name, found.span)
+    if isinstance(found, VariableAt) and found.role == "use":
+        return LetTarget(found.name, Span(found.span.start + 1, found.span.end))  # without the `$`
+    if isinstance(found, PhaseAt) and found.phase.name_span is not None:
+        return (
+            PhaseTarget(found.phase, found.phase.name_span)
+            if found.phase.name_span.contains(offset)
+            else None
+        )
     return None
 
 

@@ -8,13 +8,13 @@ Tokens never overlap and never cross a line.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from lsprotocol import types
 
-from ftsc.diagnostics import PositionEncoding, SourceText, Span, units
+from ftsc.diagnostics import LINE_END, PositionEncoding, SourceText, Span, units
 from ftsc.grammar import ast
 from ftsc.lsp.lexemes import Lexeme, keywords, lexemes
 
@@ -60,7 +60,7 @@ _LEXEME_TYPES = {
 }
 
 
-@dataclass(frozen=True, order=True)
+@dataclasses.dataclass(frozen=True, order=True)
 class Token:
     start: int  # code-point offsets
     end: int
@@ -83,7 +83,21 @@ def tokens(text: str, schedule: ast.Schedule) -> list[Token]:
     found = list(claimed)
     found.extend(_from_lexemes(lexemes(text, [Span(token.start, token.end) for token in claimed])))
     found.sort()
-    return found
+    if "\r" not in text:  # only a lone `\r` can stand inside a token (the grammar's tokens end at `\n`)
+        return found
+    return [piece for token in found for piece in _on_each_line(token, text)]
+
+
+def _on_each_line(token: Token, text: str) -> Iterator[Token]:
+    """The token, cut at the line ends it crosses: a comment or an unterminated string runs past a lone
+    `\r` (the grammar ends them at `\n` only), and a client draws a token on one line."""
+    start = token.start
+    for end in LINE_END.finditer(text, token.start, token.end):
+        if start < end.start():
+            yield dataclasses.replace(token, start=start, end=end.start())
+        start = end.end()
+    if start < token.end:
+        yield dataclasses.replace(token, start=start, end=token.end)
 
 
 def encode(source: SourceText, found: list[Token], encoding: PositionEncoding) -> list[int]:

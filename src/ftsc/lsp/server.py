@@ -2,51 +2,43 @@
 
 Compiles run off the event loop, each on its own thread, and a compile of a newer version of a document
 supersedes the one running (`compiling.py`); didChange is debounced; a result computed for a version that
-is no longer current is dropped, never published. Every handler is guarded: an exception becomes a
-`window/logMessage` error and a neutral result; a compile that fails inside ftsc also becomes an error
+is no longer current is dropped, never published. A compile that fails inside ftsc becomes an error
 diagnostic on the document, so the editor shows that checking stopped rather than a clean file.
+
+The server holds the documents and compiles them; the handlers of the LSP methods live in the feature
+modules, which register on the server they are given (`app.py` assembles them; `registration.handler`
+guards each).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import itertools
-import os
 import traceback
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from ftsc import __version__
 from ftsc.compiler.namespace import Namespace
 from ftsc.diagnostics import SourceText
-from ftsc.io import MAX_INPUT_ENV
 from ftsc.lsp import watching
 from ftsc.lsp.compiling import CompileRunner, Superseded
 from ftsc.lsp.convert import encoding_of, to_lsp
 from ftsc.lsp.documents import Analysis, DocumentState, analyze, internal_error
-from ftsc.lsp.logs import route_pygls_logs
 from ftsc.lsp.memory import settle
-from ftsc.lsp.namespaces import setting_base, setting_from
+from ftsc.lsp.namespaces import setting_base
 from ftsc.lsp.protocol import FtscProtocol
-from ftsc.lsp.streams import Stream, stream_for
-from ftsc.lsp.watching import FileWatch, Stamp, is_dependency_file, watched_files
+from ftsc.lsp.streams import Stream
+from ftsc.lsp.watching import FileWatch, Stamp, watched_files
 
 DEFAULT_DEBOUNCE_MS = 150
-DIAGNOSTIC_OPTIONS = types.DiagnosticOptions(
-    identifier="ftsc", inter_file_dependencies=False, workspace_diagnostics=False
-)
-
-T = TypeVar("T")
 
 
 class FtscLanguageServer(LanguageServer):
@@ -92,7 +84,7 @@ class FtscLanguageServer(LanguageServer):
         text, version, generation = document.source, document.version, state.generation
         path_text = to_fs_path(uri) if uri.startswith("file:") else None
         path = Path(path_text) if path_text else None
-        base = setting_base(path, watching.workspace_folders(self))
+        base = setting_base(path, watching.workspace_folders(self.workspace))
         encoding = encoding_of(self.encoding)
         setting = self.namespace_setting
 
@@ -195,150 +187,3 @@ class FtscLanguageServer(LanguageServer):
     def republish_all(self) -> None:
         for uri in list(self.documents):
             self.recheck(uri)
-
-
-def guarded(
-    server: FtscLanguageServer, where: str, default: Callable[[], T]
-) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """A synchronous handler whose exceptions become a log message and `default()`."""
-
-    def decorate(handler: Callable[..., T]) -> Callable[..., T]:
-        @functools.wraps(handler)
-        def wrapper(*args: Any) -> T:
-            try:
-                return handler(*args)
-            except JsonRpcException:
-                raise  # the handler's chosen answer: an error for the client to show (a refused rename)
-            except Exception as exc:
-                server.log_exception(where, exc)
-                return default()
-
-        return wrapper
-
-    return decorate
-
-
-def guarded_async(
-    server: FtscLanguageServer, where: str, default: Callable[[], T]
-) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:
-    def decorate(handler: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
-        @functools.wraps(handler)
-        async def wrapper(*args: Any) -> T:
-            try:
-                return await handler(*args)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                server.log_exception(where, exc)
-                return default()
-
-        return wrapper
-
-    return decorate
-
-
-def _none() -> None:
-    return None
-
-
-def _empty_report() -> types.DocumentDiagnosticReport:
-    return types.RelatedFullDocumentDiagnosticReport(items=[])
-
-
-def build_server() -> FtscLanguageServer:
-    server = FtscLanguageServer()
-    route_pygls_logs(server)
-
-    @server.feature(types.INITIALIZE)
-    @guarded(server, "initialize", _none)
-    def initialize(ls: FtscLanguageServer, params: types.InitializeParams) -> None:
-        ls.stream = stream_for(params.capabilities)
-        options = params.initialization_options
-        if isinstance(options, dict):
-            debounce = options.get("debounceMs")
-            if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and debounce >= 0:
-                ls.debounce_s = debounce / 1000
-            value, present = setting_from(options)
-            if present:
-                ls.namespace_setting = value
-            nested = options.get("ftsc")
-            limit = (nested if isinstance(nested, dict) else options).get("maxInputMB")
-            if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
-                os.environ[MAX_INPUT_ENV] = str(limit)  # what ftsc.io reads, for every file the server reads
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    @guarded(server, "didOpen", _none)
-    def did_open(ls: FtscLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        if is_dependency_file(params.text_document.uri):
-            return  # a namespace or pyproject.toml: its saves re-check the schedules that use it
-        ls.schedule(params.text_document.uri, params.text_document.version)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    @guarded(server, "didChange", _none)
-    def did_change(ls: FtscLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        if is_dependency_file(params.text_document.uri):
-            return
-        ls.schedule(params.text_document.uri, params.text_document.version, ls.debounce_s)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    @guarded(server, "didSave", _none)
-    def did_save(ls: FtscLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        if is_dependency_file(uri):
-            watching.files_changed(ls, [uri])
-            return
-        ls.schedule(uri, ls.state(uri).version)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    @guarded(server, "didClose", _none)
-    def did_close(ls: FtscLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        state = ls.documents.pop(uri, None)
-        if state is not None and isinstance(state.pending, asyncio.Task):
-            state.pending.cancel()
-        ls.compiler.cancel(uri)
-        if ls.stream is Stream.PUSH:
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    @guarded(server, "didChangeConfiguration", _none)
-    def did_change_configuration(ls: FtscLanguageServer, params: types.DidChangeConfigurationParams) -> None:
-        value, present = setting_from(params.settings)
-        if present and value != ls.namespace_setting:
-            ls.namespace_setting = value
-            ls.republish_all()
-
-    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, DIAGNOSTIC_OPTIONS)
-    @guarded_async(server, "textDocument/diagnostic", _empty_report)
-    async def diagnostic(
-        ls: FtscLanguageServer, params: types.DocumentDiagnosticParams
-    ) -> types.DocumentDiagnosticReport:
-        uri = params.text_document.uri
-        if is_dependency_file(uri):
-            return _empty_report()  # a namespace or pyproject.toml the client shows us: not a schedule
-        state = ls.state(uri)
-        if not ls.is_open(uri):
-            state.version = None  # not open: read from disk each time
-            state.last = None
-        analysis = state.last
-        current = ls.workspace.get_text_document(uri).version
-        for _ in range(3):
-            if analysis is not None and analysis.version == current:
-                break
-            state.version = current
-            analysis = await ls.analysis(uri)
-            current = ls.workspace.get_text_document(uri).version
-        if analysis is None:
-            return _empty_report()
-        if params.previous_result_id is not None and params.previous_result_id == analysis.result_id:
-            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=analysis.result_id)
-        return types.RelatedFullDocumentDiagnosticReport(items=analysis.items, result_id=analysis.result_id)
-
-    from ftsc.lsp import assist  # hover, completion, inlay hints (imports this module: import here)
-
-    assist.register(server)
-    from ftsc.lsp import editing  # actions, navigation, rename, symbols, folding, tokens, formatting
-
-    editing.register(server)
-    watching.register(server)  # re-checks documents when their namespace or pyproject.toml changes
-    return server

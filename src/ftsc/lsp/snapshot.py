@@ -7,7 +7,6 @@ debounce window) the text is parsed on the spot, so ranges never point into an o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -15,9 +14,7 @@ from ftsc.diagnostics import PositionEncoding, SourceText, Span
 from ftsc.grammar import ast
 from ftsc.grammar.reuse import parse_reusing
 from ftsc.lsp.convert import encoding_of, lsp_range, offset_at
-
-if TYPE_CHECKING:
-    from ftsc.lsp.server import FtscLanguageServer
+from ftsc.lsp.server import FtscLanguageServer
 
 
 @dataclass(frozen=True)

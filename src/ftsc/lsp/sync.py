@@ -4,7 +4,8 @@ pygls 2.1 cuts a document into lines with `str.splitlines`, which also breaks at
 \u2028 and \u2029 (the LSP ends lines only at \r\n, \r and \n), and it moves a character past the end of
 the last line to one before that end. Either puts an edit in the wrong place, and from then on the server's
 copy of the text differs from the editor's. `SyncProtocol` applies each change itself and hands pygls the
-resulting text whole.
+resulting text whole, its positions read by `SourceText` (lines end at \r\n, \r and \n) as every
+other position the server reads.
 
 It also answers requests whose params do not deserialize (a negative position, `tabSize: -1`, a string
 where a number belongs): pygls raises from inside `json.loads`, logs, and never replies, so the client
@@ -13,7 +14,6 @@ would wait forever. The reply here is the JSON-RPC `InvalidParams` error for tha
 
 from __future__ import annotations
 
-import re
 from collections.abc import Generator
 from typing import Any
 
@@ -21,41 +21,27 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-from ftsc.diagnostics import PositionEncoding, units
-from ftsc.lsp.convert import encoding_of
-
-_LINE_END = re.compile(r"\r\n|\r|\n")
-
-
-def offset_at(text: str, position: types.Position, encoding: PositionEncoding) -> int:
-    r"""The code-point offset of an LSP position: lines end at \r\n, \r or \n; characters count in the
-    negotiated encoding; past the end of a line means its end, past the last line the end of the text."""
-    start = 0
-    for _ in range(position.line):
-        found = _LINE_END.search(text, start)
-        if found is None:
-            return len(text)
-        start = found.end()
-    found = _LINE_END.search(text, start)
-    end = found.start() if found is not None else len(text)
-    line = text[start:end]
-    if encoding == "utf-32" or line.isascii():
-        return start + min(position.character, len(line))
-    counted = 0
-    for index, char in enumerate(line):
-        if counted >= position.character:
-            return start + index
-        counted += units(char, encoding)
-    return end
+from ftsc.diagnostics import LINE_END, PositionEncoding, SourceText
+from ftsc.lsp.convert import encoding_of, offset_at
 
 
 def apply_change(text: str, change: types.TextDocumentContentChangeEvent, encoding: PositionEncoding) -> str:
     if not isinstance(change, types.TextDocumentContentChangePartial):
         return change.text
-    start = offset_at(text, change.range.start, encoding)
-    end = offset_at(text, change.range.end, encoding)
+    source = SourceText(_through_line(text, max(change.range.start.line, change.range.end.line)))
+    start = offset_at(source, change.range.start, encoding)
+    end = offset_at(source, change.range.end, encoding)
     start, end = min(start, end), max(start, end)
     return text[:start] + change.text + text[end:]
+
+
+def _through_line(text: str, line: int) -> str:
+    """The text up to the end of `line` (with its line end): all that positions on it and above read, so
+    a keystroke near the top of a long document indexes only the lines above it."""
+    for count, found in enumerate(LINE_END.finditer(text)):
+        if count == line:
+            return text[: found.end()]
+    return text
 
 
 class _Answered:

@@ -1,5 +1,5 @@
-"""Re-checking open documents when a file they were compiled against changes: the namespace JSON, or a
-pyproject.toml whose `[tool.ftsc]` associates one.
+"""What each open document was compiled against, for re-checking it when one of those files changes
+(`rechecking.py`): the namespace JSON, or a pyproject.toml whose `[tool.ftsc]` associates one.
 
 Each compile records the files it read or looked for, with their size and mtime. A client that can watch
 files for the server (dynamic registration of `workspace/didChangeWatchedFiles`, as VS Code offers) is asked
@@ -15,20 +15,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from lsprotocol import types
 from pygls.uris import to_fs_path
+from pygls.workspace import Workspace
 
 from ftsc.grammar import ast
 from ftsc.lsp.namespaces import PYPROJECT, matching_namespace, project_config, setting_path
 
-if TYPE_CHECKING:
-    from ftsc.lsp.server import FtscLanguageServer
-
-POLL_SECONDS = 1.0
-GLOBS = ("**/*.json", f"**/{PYPROJECT}")
-REGISTRATION_ID = "ftsc/watched-files"
+GLOBS = ("**/*.json", f"**/{PYPROJECT}")  # what a client is asked to watch
 
 Stamp = tuple[int, int] | None  # a file's size and mtime (ns); None: there is no such file
 
@@ -89,7 +83,7 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def _path_of(uri: str) -> Path | None:
+def path_of(uri: str) -> Path | None:
     path = to_fs_path(uri) if uri.startswith("file:") else None
     return _resolved(Path(path)) if path else None
 
@@ -100,16 +94,7 @@ class FileWatch:
     def __init__(self) -> None:
         self.files: dict[str, dict[Path, Stamp]] = {}
         self.client_watches = False  # the client accepted the watchers: it reports changes in its folders
-        self._poller: asyncio.Task[None] | None = None
-
-    def start_polling(self, ls: FtscLanguageServer) -> None:
-        if self._poller is None:
-            self._poller = asyncio.get_running_loop().create_task(_poll(ls))
-
-    def stop_polling(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            self._poller = None
+        self.poller: asyncio.Task[None] | None = None  # polls the files no watcher covers (rechecking.py)
 
     def record(self, uri: str, files: dict[Path, Stamp]) -> None:
         self.files[uri] = files
@@ -137,65 +122,9 @@ class FileWatch:
         return found
 
 
-def files_changed(ls: FtscLanguageServer, uris: Iterable[str]) -> None:
-    """Re-check the open documents that depend on any of `uris` (watcher events, saves)."""
-    changed = {path for uri in uris if (path := _path_of(uri)) is not None}
-    ls.watch.forget_closed(ls.is_open)
-    for uri in ls.watch.depending_on(changed):
-        ls.recheck(uri)
-
-
-def workspace_folders(ls: FtscLanguageServer) -> list[Path]:
+def workspace_folders(workspace: Workspace) -> list[Path]:
     """The client's workspace folders, in its order, then its root (pygls keeps both)."""
-    folders = [path for folder in ls.workspace.folders.values() if (path := _path_of(folder.uri))]
-    if ls.workspace.root_path:
-        folders.append(Path(ls.workspace.root_path).resolve())
+    folders = [path for folder in workspace.folders.values() if (path := path_of(folder.uri))]
+    if workspace.root_path:
+        folders.append(Path(workspace.root_path).resolve())
     return folders
-
-
-async def _poll(ls: FtscLanguageServer) -> None:
-    while True:
-        await asyncio.sleep(POLL_SECONDS)
-        try:
-            ls.watch.forget_closed(ls.is_open)
-            for uri in ls.watch.changed_unwatched(workspace_folders(ls)):
-                ls.recheck(uri)
-        except Exception as exc:  # a bad file system moment must not end the polling
-            ls.log_exception("polling namespace files", exc)
-
-
-async def _ask_client_to_watch(ls: FtscLanguageServer) -> None:
-    workspace = ls.client_capabilities.workspace
-    capability = workspace.did_change_watched_files if workspace is not None else None
-    if capability is None or not capability.dynamic_registration:
-        return
-    options = types.DidChangeWatchedFilesRegistrationOptions(
-        watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in GLOBS]
-    )
-    registration = types.Registration(REGISTRATION_ID, types.WORKSPACE_DID_CHANGE_WATCHED_FILES, options)
-    try:
-        await ls.client_register_capability_async(types.RegistrationParams([registration]))
-    except Exception as exc:  # the client refused after all: polling covers every file
-        ls.log(f"ftsc: the client does not watch files ({exc}); polling them instead", types.MessageType.Info)
-        return
-    ls.watch.client_watches = True
-
-
-def register(server: FtscLanguageServer) -> None:
-    from ftsc.lsp.server import guarded, guarded_async  # the server imports this module
-
-    @server.feature(types.INITIALIZED)
-    @guarded_async(server, "initialized", lambda: None)
-    async def initialized(ls: FtscLanguageServer, params: types.InitializedParams) -> None:
-        ls.watch.start_polling(ls)
-        await _ask_client_to_watch(ls)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    @guarded(server, "workspace/didChangeWatchedFiles", lambda: None)
-    def did_change_watched_files(ls: FtscLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
-        files_changed(ls, (event.uri for event in params.changes))
-
-    @server.feature(types.SHUTDOWN)
-    @guarded(server, "shutdown", lambda: None)
-    def shutdown(ls: FtscLanguageServer, params: None) -> None:
-        ls.watch.stop_polling()
