@@ -9,6 +9,9 @@ import time
 
 import pytest
 
+from ftsc.compiler.compile import compile_schedule
+from ftsc.diagnostics import Severity
+from ftsc.lsp.checking import WARM_UP
 from ftsc.lsp.compiling import CompileRunner, Superseded
 
 pytestmark = pytest.mark.asyncio
@@ -75,3 +78,13 @@ async def test_cancel_supersedes_a_closed_documents_compile() -> None:
     runner.cancel("doc")
     with pytest.raises(Superseded):
         await job
+
+
+def test_the_warm_up_schedule_is_clean_and_uses_every_statement() -> None:
+    """What initialize compiles to load the grammar must keep compiling without an error as the language
+    changes, and still reach the statements and selector kinds a first document uses."""
+    result = compile_schedule(WARM_UP, None)
+    assert [d.code for d in result.diagnostics if d.severity == Severity.ERROR] == []
+    kinds = {s.kind for phase in result.schedule.phases for thaw in phase.thaws for s in thaw.selectors}
+    assert kinds == {"pattern", "exact", "regex", "rest"}
+    assert result.schedule.lets and result.schedule.defaults and result.schedule.headers

@@ -8,6 +8,7 @@ import os
 
 from lsprotocol import types
 
+from ftsc.compiler.compile import compile_schedule
 from ftsc.io import MAX_INPUT_ENV
 from ftsc.lsp.namespaces import setting_from
 from ftsc.lsp.rechecking import files_changed
@@ -15,6 +16,16 @@ from ftsc.lsp.registration import handler
 from ftsc.lsp.server import FtscLanguageServer
 from ftsc.lsp.streams import Stream, stream_for
 from ftsc.lsp.watching import is_dependency_file
+
+# Compiled once at initialize, so that the first document opened does not wait for lark's grammar and
+# the lexers of its states, which are loaded on first use (tens of milliseconds).
+WARM_UP = """fts 1
+let top = encoder.layer.{8..11}
+defaults { lr = 1e-5  early_stopping = { monitor = "val_loss", patience = 2 } }
+phase head { thaw classifier.*, "pooler.dense.weight", re"pooler\\..*" except $top.**
+    until epoch 1 }
+phase rest_of_model { thaw rest  lr = 2e-5  optimizer = AdamW(weight_decay = 0.01) }
+"""
 
 DIAGNOSTIC_OPTIONS = types.DiagnosticOptions(
     identifier="ftsc", inter_file_dependencies=False, workspace_diagnostics=False
@@ -41,6 +52,7 @@ def register(server: FtscLanguageServer) -> None:
             limit = (nested if isinstance(nested, dict) else options).get("maxInputMB")
             if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
                 os.environ[MAX_INPUT_ENV] = str(limit)  # what ftsc.io reads, for every file the server reads
+        compile_schedule(WARM_UP, None)
 
     @handler(server, types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: FtscLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
