@@ -18,8 +18,7 @@ from typing import Any
 from torch import nn
 from torch.distributed.fsdp.wrap import _or_policy, _Policy
 
-from ftsc.adapters.fsdp import ModuleTable
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.modules import ModuleTable
 from ftsc.runtime.errors import RuntimeConfigError
 from ftsc.runtime.names import canonical_name
 
@@ -41,7 +40,9 @@ class AdapterModules:
         return self._selected
 
     def _resolve(self) -> set[nn.Module]:
-        table = ModuleTable(Namespace.from_module(self.root))
+        from ftsc.namespaces.record import namespace_from_module  # its package loads the exporters: on use
+
+        table = ModuleTable(namespace_from_module(self.root))
         modules = {canonical_name(name): module for name, module in self.root.named_modules()}
         selected: set[nn.Module] = set()
         for entry in self.entries:
