@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ftsc.compiler import prefix_hint
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace, prefix_hint
 from ftsc.compiler.patterns.linear_regex import LinearRegex, RegexProblem, compile_regex
 from ftsc.compiler.selectors import closest_name, index_of
 from ftsc.diagnostics import Diagnostic, Fix, Related, error, warning

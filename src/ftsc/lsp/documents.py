@@ -7,10 +7,9 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from ftsc.compiler.compile import CompileResult
-from ftsc.compiler.files import compile_file
+from ftsc.compiler import CompileResult, compile_file
 from ftsc.diagnostics import Diagnostic, SourceText, Span, error
-from ftsc.grammar.parser import parse
+from ftsc.grammar import parse
 from ftsc.lsp.namespaces import Association, associate
 
 

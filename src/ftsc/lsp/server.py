@@ -27,7 +27,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from ftsc import __version__
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.diagnostics import SourceText
 from ftsc.io import MAX_INPUT_ENV
 from ftsc.lsp import watching

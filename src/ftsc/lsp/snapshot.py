@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from ftsc.diagnostics import PositionEncoding, SourceText, Span
-from ftsc.grammar import ast
-from ftsc.grammar.parser import parse
+from ftsc.grammar import ast, parse
 from ftsc.lsp.convert import encoding_of, lsp_range, offset_at
 
 if TYPE_CHECKING:
