@@ -85,3 +85,24 @@ def test_one_way_imports_pass_and_name_their_packages(
     out = capsys.readouterr().out
     assert "| `pkg` | `ftsc`, `low` |\n| `top` | `pkg` |\n" in out
     assert "0 import cycles" in out
+
+
+def test_a_known_cycle_is_reported_until_it_is_gone(
+    tool: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    package = next(iter(tool.KNOWN))
+    folder = Path(*package.split("."))
+    src = write_tree(
+        tmp_path,
+        {
+            "ftsc/__init__.py": "",
+            f"{folder}/__init__.py": "",
+            f"{folder}/a.py": f"from {package} import b\n",
+            f"{folder}/b.py": f"def later():\n    from {package} import a\n",
+        },
+    )
+    assert tool.main([str(src)]) == 0
+    assert "[known: " in capsys.readouterr().out
+    write_tree(src, {f"{folder}/b.py": ""})  # the cycle is gone: its entry must go too
+    assert tool.main([str(src)]) == 1
+    assert f"no import cycle left in {package}" in capsys.readouterr().out

@@ -5,7 +5,8 @@ Every import of an ftsc module counts, wherever it is written: at the top of a m
 follows it, and so does a reader). `from package import name` points at the submodule when `name` is
 one, else at the package. The graph is read from the source with `ast`; nothing is imported.
 
-Prints one cycle of each knot of modules as `a -> b -> a` and exits 1 when there is one; with
+Prints one cycle of each knot of modules as `a -> b -> a` and exits 1 when there is one (but for a
+cycle inside a package listed in KNOWN, which an open issue is removing); with
 `--packages`, first the arrows between packages as the rows of docs/architecture.md's table. `make lint`
 runs it:
 
@@ -21,6 +22,12 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT_PACKAGE = "ftsc"
+
+# Cycles inside one package that an open issue is removing: reported, not failed on, until they are gone;
+# then the entry must go too (a package listed here without a cycle fails the check).
+KNOWN: dict[str, str] = {
+    "ftsc.lsp": "issue 17 item 1: lsp/server imports its features, which import it back (issue-17b)",
+}
 
 
 def modules_in(src: Path) -> dict[str, Path]:
@@ -151,11 +158,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.packages:
         print("\n".join(package_rows(graph)))
     found = cycles(graph)
+    failed = 0
     for cycle in found:
-        print("import cycle: " + " -> ".join(cycle))
+        reason = next((why for package, why in KNOWN.items() if _inside(cycle, package)), None)
+        failed += reason is None
+        print("import cycle: " + " -> ".join(cycle) + (f"  [known: {reason}]" if reason else ""))
+    for package in KNOWN:
+        if any(_inside([module], package) for module in graph) and not any(
+            _inside(cycle, package) for cycle in found
+        ):
+            failed += 1
+            print(f"no import cycle left in {package}: delete its entry from KNOWN in tools/import_cycles.py")
     edges = sum(len(targets) for targets in graph.values())
-    print(f"{len(graph)} modules, {edges} imports, {len(found)} import cycles")
-    return 1 if found else 0
+    print(f"{len(graph)} modules, {edges} imports, {len(found)} import cycles, {failed} failing")
+    return 1 if failed else 0
+
+
+def _inside(modules: list[str], package: str) -> bool:
+    return all(module.startswith(package + ".") for module in modules)
 
 
 if __name__ == "__main__":
