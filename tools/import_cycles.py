@@ -72,7 +72,13 @@ def import_graph(src: Path) -> dict[str, set[str]]:
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """One shortest cycle through each strongly connected component of more than one module (Tarjan)."""
+    """One shortest cycle through each knot (`knots`), from its first module back to it."""
+    return [_shortest_cycle(graph, knot) for knot in knots(graph)]
+
+
+def knots(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted: every module of
+    one reaches every other through imports."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -103,7 +109,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     for node in sorted(graph):
         if node not in index:
             visit(node)
-    return [_shortest_cycle(graph, component) for component in sorted(components)]
+    return sorted(components)
 
 
 def _shortest_cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
@@ -157,12 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     graph = import_graph(args.src)
     if args.packages:
         print("\n".join(package_rows(graph)))
-    found = cycles(graph)
+    found = knots(graph)
     failed = 0
-    for cycle in found:
-        reason = next((why for package, why in KNOWN.items() if _inside(cycle, package)), None)
+    for knot in found:
+        reason = next((why for package, why in KNOWN.items() if _inside(knot, package)), None)
         failed += reason is None
-        print("import cycle: " + " -> ".join(cycle) + (f"  [known: {reason}]" if reason else ""))
+        cycle = _shortest_cycle(graph, knot)
+        others = [module for module in knot if module not in cycle]
+        more = f" (the same knot holds {', '.join(others)})" if others else ""
+        print("import cycle: " + " -> ".join(cycle) + more + (f"  [known: {reason}]" if reason else ""))
     for package in KNOWN:
         if any(_inside([module], package) for module in graph) and not any(
             _inside(cycle, package) for cycle in found
