@@ -8,12 +8,17 @@ import hypothesis
 import pytest
 from hypothesis import strategies as st
 
+from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns.linear_regex import (
     MAX_NESTING,
     MAX_REGEX_LENGTH,
     RegexProblem,
     compile_regex,
+    segment_regexes,
 )
+from ftsc.compiler.selectors import SelectorResolver
+from ftsc.diagnostics import Span
+from ftsc.grammar import ast
 
 # A small regex language over the characters names are made of: every construct RE2 and `re` share.
 _ATOMS = ["a", "b", "0", "1", r"\.", ".", "[ab]", "[^a.]", "[0-9]", r"\d", r"\w", r"\W", r"[\d.]", "_", r"\b"]
@@ -108,3 +113,48 @@ def test_invalid_regexes_say_so_at_the_place_python_names() -> None:
         compile_regex("model.(head")
     assert raised.value.invalid and raised.value.position == len("model.")
     assert raised.value.message == "invalid regex: missing ), unterminated subpattern"
+
+
+# Regexes joined at `\.` from parts of the same language, some of which can match a dot (then the
+# selector cannot be walked segment by segment and is run over the names instead).
+_segment_regexes = st.lists(regexes(depth=1), min_size=1, max_size=4).map(r"\.".join)
+_dotted_names = st.lists(
+    st.lists(st.sampled_from(["a", "b", "ab", "0", "1", "10", "a_b", "é", "B"]), min_size=1, max_size=5).map(
+        ".".join
+    ),
+    min_size=1,
+    max_size=20,
+    unique=True,
+)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(regex=_segment_regexes, flags=st.sampled_from(["", "(?i)", "(?a)"]), names=_dotted_names)
+def test_a_regex_selector_selects_what_python_re_fullmatches(
+    regex: str, flags: str, names: list[str]
+) -> None:
+    regex = flags + regex
+    namespace = Namespace.from_names(names)
+    resolver = SelectorResolver([], namespace)
+    selector = ast.Selector("regex", regex, Span(0, len(regex) + 3), Span(2, 2 + len(regex)))
+    resolution = resolver.resolve(selector)
+    python = re.compile(regex)
+    expected = [position for position, name in enumerate(names) if python.fullmatch(name)]
+    if "\\b" in regex and not all(name.isascii() for name in names):
+        return  # RE2's `\b` is an ASCII word boundary (documented above)
+    assert resolution.positions == expected, (regex, names)
+
+
+@pytest.mark.parametrize(
+    ("regex", "walked"),
+    [
+        (r"model\.layers\.(4[89]|5[0-5])\.\w+\.weight", True),
+        (r"(?i)a\.[^.]+\.b", True),
+        (r"a\.(b|c\.d)", False),  # a dot inside a group spans segments
+        (r"a\..*", False),  # `.` matches a dot
+        (r"a\.\W", False),  # so does `\W`
+        (r"^a\.b$", False),  # anchors are left to the whole-name match
+    ],
+)
+def test_which_regexes_walk_the_segment_tree(regex: str, walked: bool) -> None:
+    assert (segment_regexes(regex) is not None) == walked

@@ -29,7 +29,9 @@ from ftsc.codes import CODES
 from ftsc.compiler.compile import CompileResult, compile_schedule
 from ftsc.compiler.namespace import Namespace
 from ftsc.diagnostics import Diagnostic, Span
+from ftsc.grammar import reuse
 from ftsc.grammar.parser import ParseResult, lark_parser, parse
+from ftsc.grammar.reuse import parse_reusing
 
 # Every word the lexer treats specially somewhere: generated names and patterns avoid them all.
 KEYWORDS = frozenset({
@@ -629,3 +631,25 @@ def test_a_setting_after_an_error_in_a_table_or_call_does_not_raise(text: str, b
     assert result.diagnostics, "a syntax error went unreported"
     assert result.diagnostics[0].span.start == text.index(bad), result.diagnostics
     _check_compile(text, NAMESPACE)
+
+
+# -- 6. reparsing an edited document reuses the statements it left alone ---------------------------
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_schedules(), mutations())
+def test_reusing_parse_equals_a_fresh_parse(generated: str, mutated: str) -> None:
+    """Whatever was parsed before (statements remembered from other texts), the result is `parse`'s."""
+    for text in (EXAMPLE, generated, mutated, generated + "\n" + EXAMPLE, mutated + "\n" + generated):
+        assert parse_reusing(text) == parse(text), text
+
+
+@pytest.mark.parametrize("edit", ["lr = 1.5e-3", "lr = 1", "lr = 2e-5 # longer now"])
+def test_an_edit_moves_the_statements_after_it(edit: str) -> None:
+    before = EXAMPLE
+    parse_reusing(before)
+    after = before.replace("lr = 2e-5", edit, 1)
+    assert after != before
+    parsed_before = reuse._relative.cache_info().misses
+    assert parse_reusing(after) == parse(after)
+    assert reuse._relative.cache_info().misses == parsed_before + 1  # only the edited statement is parsed

@@ -167,7 +167,7 @@ def check_output(output: str | None, inputs: Iterable[str | os.PathLike[str] | N
 
 def add_memory_options(parser: argparse.ArgumentParser) -> None:
     """The memory budget flags; each wins over the same key of the schedule's `memory = { … }`."""
-    from ftsc.compiler.memory.model import PRECISIONS, STRATEGIES
+    from ftsc.compiler.memory.choices import PRECISIONS, STRATEGIES
 
     group = parser.add_argument_group("memory check (each wins over the schedule's `memory = { … }`)")
     group.add_argument("--devices", type=int, metavar="N", help="devices (ranks) the job runs on")
@@ -186,8 +186,6 @@ def add_memory_options(parser: argparse.ArgumentParser) -> None:
 
 def memory_overrides(args: argparse.Namespace) -> dict[str, object] | None:
     """The memory flags given (None when none is), checked: a bad size is a usage error."""
-    from ftsc.compiler.memory.budget import parse_size
-
     values = {
         "devices": args.devices,
         "device_memory": args.device_memory,
@@ -196,7 +194,9 @@ def memory_overrides(args: argparse.Namespace) -> dict[str, object] | None:
         "activations": args.activations,
         "optimizer": args.optimizer,
     }
-    from ftsc.compiler.memory.budget import MAX_DEVICES
+    if all(value is None for value in values.values()):
+        return None  # and the memory model is not imported
+    from ftsc.compiler.memory.budget import MAX_DEVICES, parse_size
 
     if args.devices is not None and not 1 <= args.devices <= MAX_DEVICES:
         raise UsageError(f"--devices: must be from 1 to {MAX_DEVICES:,}")

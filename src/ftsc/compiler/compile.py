@@ -13,17 +13,20 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ftsc import __version__
 from ftsc.adapters.base import StrategyAdapter
 from ftsc.compiler import adapters, frozen, optim, phases, range_spelling, settings
-from ftsc.compiler.memory import budget as memory_budget
-from ftsc.compiler.memory.model import MemoryPlan
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.diagnostics import Diagnostic, SourceText, Span, capped, error, information, sort_key
 from ftsc.grammar import ast
 from ftsc.grammar.parser import ParseResult, parse
+
+if TYPE_CHECKING:  # the memory model is imported only by a compile that checks memory
+    from ftsc.compiler.memory.budget import Budget
+    from ftsc.compiler.memory.model import MemoryPlan
 
 LANGUAGE_VERSION = 1
 PLAN_VERSION = 2
@@ -54,7 +57,7 @@ class CompileResult:
     sites: list[list[tuple[ast.Selector, set[int]]]] = field(default_factory=list)
     # Each phase's memory per rank, when the schedule or the caller asks for a memory check.
     memory: MemoryPlan | None = None
-    memory_budget: memory_budget.Budget | None = None
+    memory_budget: Budget | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -162,6 +165,10 @@ def _check_memory(
     """The memory estimate and its diagnostics (E701 drops the plan: a phase that cannot fit fails early)."""
     setting = defaults.values.get("memory")
     table = _table(setting)
+    if table is None and overrides is None:
+        return  # no memory check asked for: the memory model is not even imported
+    from ftsc.compiler.memory import budget as memory_budget
+
     base = str(Path(path).resolve().parent) if path else None
     budget = memory_budget.read_budget(
         table, setting.name_span if setting else None, overrides, base, defaults.memory_optimizer
@@ -388,7 +395,7 @@ def _plan(
             "index": phase_setting.phase.index,
             "name": phase_setting.phase.name,
             "params": _names(names, params),
-            "elements": namespace.total_numel(_names(names, params)),
+            "elements": namespace.total_numel_at(params),
             "max_transition_epoch": phase_setting.until if phase_setting.until is not None else -1,
             "lr": phase_setting.plan_value("lr") if phase_setting.phase.index > 0 else None,
             "optimizer": None,
@@ -421,7 +428,7 @@ def _plan(
         "settings": defaults.plan_settings(),
         "phases": plan_phases,
         "frozen": _names(names, resolved.frozen),
-        "frozen_elements": namespace.total_numel(_names(names, resolved.frozen)),
+        "frozen_elements": namespace.total_numel_at(resolved.frozen),
     }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.recent import Recent
 from ftsc.diagnostics import Diagnostic, warning
 from ftsc.grammar import ast
 
@@ -32,11 +33,20 @@ _SHOWN = 4
 
 def built_frozen(namespace: Namespace) -> frozenset[int]:
     """Positions of the parameters built with `requires_grad` false, when the namespace also has trainable
-    ones (the model froze part of itself); empty otherwise."""
-    flags = [p.requires_grad for p in namespace.parameters]
-    if True not in flags or False not in flags:
-        return frozenset()
-    return frozenset(position for position, flag in enumerate(flags) if flag is False)
+    ones (the model froze part of itself); empty otherwise. Kept per namespace: every compile asks."""
+    known = _BUILT_FROZEN.get(id(namespace), namespace)
+    if known is None:
+        codes = namespace.requires_grad_codes()  # 1 trainable, 2 frozen
+        found = (
+            frozenset(position for position, code in enumerate(codes) if code == 2)
+            if 1 in codes and 2 in codes
+            else frozenset()
+        )
+        known = _BUILT_FROZEN.put(id(namespace), namespace, found)
+    return known
+
+
+_BUILT_FROZEN: Recent[frozenset[int]] = Recent(keep=8)
 
 
 def is_lora(namespace: Namespace) -> bool:

@@ -14,9 +14,10 @@ per-parameter records are made lazily and names are checked with a single regex 
 from __future__ import annotations
 
 import math
+import operator
 import os
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +111,7 @@ class Namespace:
     __slots__ = (
         "_columns",
         "_fingerprint",
+        "_numels",
         "_parameters",
         "adapter",
         "aliases",
@@ -130,6 +132,7 @@ class Namespace:
     _parameters: tuple[ParameterInfo, ...] | None
     _columns: CacheEntry | None  # a cached load: the parameters' shapes, dtypes and requires_grad
     _fingerprint: str | None
+    _numels: tuple[int | None, ...] | None  # per position, built the first time a total is asked
 
     def __init__(
         self,
@@ -220,6 +223,7 @@ class Namespace:
         self._parameters = parameters
         self._columns = None
         self._fingerprint = None
+        self._numels = None
         self.model = model
         self.adapter = adapter
         self.modules = tuple(modules)
@@ -240,6 +244,7 @@ class Namespace:
         namespace._parameters = None
         namespace._columns = entry
         namespace._fingerprint = entry.fingerprint
+        namespace._numels = None
         namespace.model = entry.model
         namespace.adapter = entry.adapter
         namespace.modules = tuple(ModuleInfo(name, kind) for name, kind in entry.modules)
@@ -303,6 +308,15 @@ class Namespace:
                 self._columns = None
         return self._parameters
 
+    def requires_grad_codes(self) -> bytes:
+        """Per position, how the model built the parameter: 0 unknown, 1 trainable, 2 frozen (read from a
+        cached load's column without making 50,000 records)."""
+        entry = self._columns
+        if entry is not None:
+            return entry.requires_grad
+        codes = {None: 0, True: 1, False: 2}
+        return bytes(codes[parameter.requires_grad] for parameter in self.parameters)
+
     def fingerprint(self) -> str:
         """`sha256:` + hex SHA-256 of the names joined by newlines: identifies names and their order.
 
@@ -318,20 +332,32 @@ class Namespace:
 
         None when any of their shapes is unknown; KeyError for a name not in the namespace.
         """
-        positions = {self.index[self.aliases.get(name, name)] for name in names}
-        entry = self._columns
-        if entry is not None:  # a cached load: from the shape table, without making 50,000 records
-            numels = [None if shape is None else math.prod(shape) for shape in entry.shapes]
-            per_position = [numels[entry.shape_ids[position]] for position in positions]
-        else:
-            parameters = self.parameters
-            per_position = [parameters[position].numel for position in positions]
-        total = 0
-        for numel in per_position:
-            if numel is None:
-                return None
-            total += numel
-        return total
+        return self.total_numel_at({self.index[self.aliases.get(name, name)] for name in names})
+
+    def total_numel_at(self, positions: Collection[int]) -> int | None:
+        """Elements in the parameters at `positions` (distinct), None when a shape is unknown: summed in C
+        from a per-position table, since a plan totals every phase of a namespace of 50,000 names."""
+        if not positions:
+            return 0
+        numels = self._numel_table()
+        chosen = (
+            operator.itemgetter(*positions)(numels)
+            if len(positions) > 1
+            else (numels[next(iter(positions))],)
+        )
+        if None in chosen:
+            return None
+        return sum(chosen)  # no None: checked above
+
+    def _numel_table(self) -> tuple[int | None, ...]:
+        if self._numels is None:
+            entry = self._columns
+            if entry is not None:  # a cached load: from the shape table, without making 50,000 records
+                by_shape = [None if shape is None else math.prod(shape) for shape in entry.shapes]
+                self._numels = tuple(map(by_shape.__getitem__, entry.shape_ids))
+            else:
+                self._numels = tuple(parameter.numel for parameter in self.parameters)
+        return self._numels
 
     def canonical(self, name: str) -> str:
         """The name in `names` that `name` refers to (itself unless it is an alias)."""

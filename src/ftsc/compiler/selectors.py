@@ -18,8 +18,8 @@ from ftsc.compiler.bulk import collector_paused
 from ftsc.compiler.frozen import adapter_hint
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.patterns import syntax
-from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
-from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex
+from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex, segment_regexes
+from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex, walk_segments
 from ftsc.compiler.patterns.regex_words import required_segments
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
 from ftsc.compiler.recent import Recent
@@ -45,6 +45,7 @@ class NamespaceIndex:
         self._sorted: tuple[list[str], Sequence[int]] | None = None
         self._segments: dict[str, list[int]] | None = None
         self._segment_sets: dict[str, set[int]] = {}
+        self._tails: dict[int, dict[str, list[int]]] = {}
         self._children: dict[str, tuple[list[str], frozenset[str]]] = {}  # prefix -> segments after it
 
     @property
@@ -113,12 +114,36 @@ class NamespaceIndex:
         exact = self.index.get(prefix)
         return found if exact is None else [*found, exact]
 
+    def count_under(self, prefix: str) -> int:
+        """`len(under(prefix))`, by bisection alone (completion counts what is below each of 256 children)."""
+        if not prefix:
+            return len(self.names)
+        names, _ = self._sorted_names()
+        start = bisect.bisect_left(names, prefix + ".")
+        end = bisect.bisect_left(names, prefix + "/", start)
+        return end - start + (prefix in self.index)
+
     def remember(self, key: str, positions: list[int]) -> tuple[int, ...]:
         """Keep what a selector matched: the language server re-checks unchanged selectors on every edit."""
         if len(self.results) >= _KEEP_RESULTS:
             self.results.clear()
         kept = self.results[key] = tuple(positions)
         return kept
+
+    def tails(self, count: int) -> dict[str, list[int]]:
+        """The names grouped by their last `count` segments (a name of exactly `count` segments is its own
+        tail): `head.**.tail` tests each distinct tail once. Built on first use, per count."""
+        found = self._tails.get(count)
+        if found is None:
+            found = {}
+            for position, name in enumerate(self.names):
+                parts = name.rsplit(".", count)
+                if len(parts) > count:
+                    found.setdefault(name[len(parts[0]) + 1 :], []).append(position)
+                elif len(parts) == count:
+                    found.setdefault(name, []).append(position)
+            self._tails[count] = found
+        return found
 
     def having(self, segment: str) -> set[int]:
         """Positions of the names with `segment` among their segments (do not modify the set)."""
@@ -420,11 +445,15 @@ class SelectorResolver:
         key = "regex:" + selector.text
         known = self.index.results.get(key)
         if known is None:
-            names = self.index.names
-            candidates = self.index.holding_all(required_segments(selector.text))
-            known = self.index.remember(
-                key, sorted(position for position in candidates if regex.fullmatch(names[position]))
-            )
+            segments = segment_regexes(selector.text)
+            if segments is not None:  # `a\.b\.\w+`: walked down the segment tree like a pattern
+                known = self.index.remember(key, walk_segments(self.index, segments))
+            else:
+                names = self.index.names
+                candidates = self.index.holding_all(required_segments(selector.text))
+                known = self.index.remember(
+                    key, sorted(position for position in candidates if regex.fullmatch(names[position]))
+                )
         positions = list(known)
         if not positions:
             message = f're"{selector.text}" matches no parameter (regexes are matched against the whole name)'

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from ftsc.compiler.memory.model import PRECISIONS, STRATEGIES
+from ftsc.compiler.memory.choices import PRECISIONS, STRATEGIES
 from ftsc.diagnostics import Diagnostic, Fix, Span, error
 from ftsc.grammar import ast
 

@@ -9,7 +9,7 @@ from lsprotocol import types
 
 from ftsc.compiler import CompileResult, compile_file
 from ftsc.diagnostics import Diagnostic, SourceText, Span, error
-from ftsc.grammar import parse
+from ftsc.grammar.reuse import parse_reusing
 from ftsc.lsp.namespaces import Association, associate
 
 
@@ -42,7 +42,7 @@ def analyze(
 ) -> tuple[CompileResult, list[Diagnostic], list[str]]:
     """Compile `text` with the namespace the association order gives; returns the result and the
     diagnostics to show (the result's, plus a configured namespace that could not be loaded)."""
-    parsed = parse(text)
+    parsed = parse_reusing(text)
     schedule = parsed.schedule
     own_namespace = any(use.path is not None for use in schedule.namespaces)
     association = Association() if own_namespace else associate(path, setting, setting_base)

@@ -51,7 +51,7 @@ def _children(index: NamespaceIndex, prefix: str) -> dict[str, Segment]:
     found: dict[str, Segment] = {}
     for segment in index.segments_after(prefix):
         path = f"{prefix}.{segment}" if prefix else segment
-        count = len(index.under(path))
+        count = index.count_under(path)
         position = index.index.get(path)
         found[segment] = Segment(count, position if count == 1 else None)  # a parameter, nothing below
     return found

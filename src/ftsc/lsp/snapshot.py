@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from ftsc.diagnostics import PositionEncoding, SourceText, Span
-from ftsc.grammar import ast, parse
+from ftsc.grammar import ast
+from ftsc.grammar.reuse import parse_reusing
 from ftsc.lsp.convert import encoding_of, lsp_range, offset_at
 
 if TYPE_CHECKING:
@@ -51,4 +52,4 @@ def snapshot(ls: FtscLanguageServer, uri: str) -> Snapshot:
     encoding = encoding_of(ls.encoding)
     if last is not None and last.result is not None and last.source.text == text:
         return Snapshot(uri, last.source, last.result.schedule, encoding)
-    return Snapshot(uri, SourceText(text), parse(text).schedule, encoding)
+    return Snapshot(uri, SourceText(text), parse_reusing(text).schedule, encoding)

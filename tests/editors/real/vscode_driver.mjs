@@ -49,8 +49,8 @@ try {
     await lines.waitFor();
   });
 
-  // The interpreter is only in the User settings, which a remote window ignores for it: the extension
-  // falls back to `ftsc` on PATH (absent), and its error must say to use the Remote settings.
+  // No interpreter is set where this remote window reads it: the extension falls back to `ftsc` on PATH
+  // (absent), and its error must say that the window is remote and to use the Remote settings.
   await step("remote_error", async () => {
     const toast = page.locator(".notifications-toasts .notification-list-item-message", { hasText: "ftsc" });
     await toast.first().waitFor();

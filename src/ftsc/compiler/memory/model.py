@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ftsc.compiler.memory.choices import PRECISIONS, STRATEGIES
 from ftsc.compiler.memory.state import StateLayout, Unmodelled, dtype_bytes, optimizer_state
 
 __all__ = [
@@ -43,12 +44,6 @@ __all__ = [
     "estimate",
 ]
 
-# Lightning's precision strings -> the dtype floating-point parameters are converted to (None: kept).
-PRECISIONS: dict[str, str | None] = {
-    "32-true": None, "32": None, "16-mixed": None, "16": None, "bf16-mixed": None, "bf16": None,
-    "bf16-true": "bfloat16", "16-true": "float16", "64-true": "float64", "64": "float64",
-}  # fmt: skip
-STRATEGIES = ("single", "ddp", "fsdp", "fsdp2")
 FLOAT_DTYPES = frozenset({"float64", "float32", "float16", "bfloat16"})
 FSDP1_ALIGNMENT = 16  # bytes: FSDP1 aligns each original parameter in a flat parameter (use_orig_params)
 

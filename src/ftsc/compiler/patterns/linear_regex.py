@@ -160,6 +160,72 @@ def compile_translated(source: str, translated: str) -> LinearRegex:
     return LinearRegex(source, translated, test)
 
 
+_DOT = ord(".")
+_DOTLESS_CATEGORIES = {"CATEGORY_DIGIT", "CATEGORY_WORD", "CATEGORY_SPACE"}
+
+
+@functools.lru_cache(maxsize=256)
+def segment_regexes(source: str) -> tuple[tuple[str, str | None], ...] | None:
+    """`source` as one RE2 regex per dotted segment, with each part's text where it is a plain literal.
+
+    When a regex's top level is parts joined by `\\.` and no part can match a dot, a name matches it
+    exactly when its segments match the parts one for one, so the selector can walk the names' segment
+    tree like a pattern (a few hundred segment tests) instead of being run over every name. None when
+    the regex is not of that shape; call it only for a regex `compile_regex` accepted.
+    """
+    parsed = sre_parse.parse(source, 0)
+    flags = parsed.state.flags
+    parts: list[list[Any]] = [[]]
+    for op, value in parsed:
+        if str(op) == "LITERAL" and value == _DOT:
+            parts.append([])
+        elif _dotless(op, value):
+            parts[-1].append((op, value))
+        else:
+            return None
+    writer = _Writer(source, dict(parsed.state.groupdict))
+    prefix = "".join(letter for flag, letter in _FLAGS if flags & flag)
+    segments = []
+    for items in parts:
+        pattern = writer.sequence(items, flags)
+        literal = (
+            "".join(chr(value) for _, value in items)
+            if not flags & re.IGNORECASE and all(str(op) == "LITERAL" for op, _ in items)
+            else None
+        )
+        segments.append((f"(?{prefix}){pattern}" if prefix else pattern, literal))
+    return tuple(segments)
+
+
+def _dotless(op: Any, value: Any) -> bool:
+    """Whether an item of a parsed regex can never match a `.` (conservatively: anchors count as not)."""
+    kind = str(op)
+    if kind == "LITERAL":
+        return bool(value != _DOT)
+    if kind == "NOT_LITERAL":
+        return bool(value == _DOT)
+    if kind == "IN":
+        if value and str(value[0][0]) == "NEGATE":
+            return any(str(inner) == "LITERAL" and code == _DOT for inner, code in value[1:])
+        return all(_dotless_in_class(inner, item) for inner, item in value)
+    if kind == "BRANCH":
+        return all(_dotless(inner, item) for branch in value[1] for inner, item in branch)
+    if kind == "SUBPATTERN":
+        return all(_dotless(inner, item) for inner, item in value[3])
+    if kind in ("MAX_REPEAT", "MIN_REPEAT"):
+        return all(_dotless(inner, item) for inner, item in value[2])
+    return False
+
+
+def _dotless_in_class(op: Any, value: Any) -> bool:
+    kind = str(op)
+    if kind == "LITERAL":
+        return bool(value != _DOT)
+    if kind == "RANGE":
+        return not value[0] <= _DOT <= value[1]
+    return kind == "CATEGORY" and str(value) in _DOTLESS_CATEGORIES
+
+
 def _too_many() -> str:
     return f"a repetition count is larger than {MAX_REPEAT} (in total, counting nested ones): use `*` or `+`"
 

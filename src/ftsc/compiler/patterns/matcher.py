@@ -2,10 +2,14 @@
 
 A pattern becomes a few alternatives (only alternations that span dots are expanded), each a list of
 segment matchers: `**` (zero or more segments), a finite set of exact segments (`layers`, `{0..3}`,
-`{q,k,v}_proj`), or a small regex (`*_proj`, `{24..}`). Matching is not a patterns × names loop: every
-finite segment is a required word, and an inverted index (segment -> names holding it) intersects
-those into a few candidates, smallest set first; only the candidates are full-matched with the
-pattern's regex. The trie walk is kept for explaining a pattern that matched nothing.
+`{q,k,v}_proj`), or a small regex (`*_proj`, `{24..}`). Matching is not a patterns × names loop:
+- without an inner `**`, the names' segment tree is walked level by level, looking up finite segments
+  and testing open ones once per distinct segment;
+- `head.**.tail` takes the names below the nodes the head reaches (or, when those are many, the names
+  the inverted index says hold the pattern's finite segments) and checks each distinct tail once;
+- anything else narrows the candidates with the inverted index and full-matches them with the
+  pattern's regex.
+The trie walk is kept for explaining a pattern that matched nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,6 +30,7 @@ from ftsc.diagnostics import Span
 MAX_ALTERNATIVES = 4096
 MAX_CHOICES = 256  # a segment with at most this many spellings is looked up, not scanned
 MAX_REQUIRED = 16  # spellings whose names the inverted index unites to narrow the candidates
+MAX_BELOW = 4096  # names below an inner `**`'s head that are checked without asking the inverted index
 
 
 class SegmentIndex(Protocol):
@@ -43,6 +48,8 @@ class SegmentIndex(Protocol):
     def segments_after(self, prefix: str) -> list[str]: ...
 
     def segment_set(self, prefix: str) -> frozenset[str]: ...
+
+    def tails(self, count: int) -> dict[str, list[int]]: ...
 
     @property
     def trie(self) -> TrieNode: ...
@@ -74,18 +81,23 @@ class SegmentMatcher:
     def matches(self, segment: str) -> bool:
         if self.choices is not None:
             return segment in self.choices
-        known = self._seen.get(segment)
-        if known is None:  # a trie walk asks about the same few segments (`q_proj`, …) under every node
-            known = self._seen[segment] = self._regex.fullmatch(segment)
+        seen = _verdicts(self.pattern)
+        known = seen.get(segment)
+        if known is None:  # a walk asks about the same few segments (`q_proj`, …) under every node
+            known = seen[segment] = _segment_regex(self.pattern).fullmatch(segment)
         return known
 
-    @functools.cached_property
-    def _seen(self) -> dict[str, bool]:
-        return {}
 
-    @functools.cached_property
-    def _regex(self) -> LinearRegex:
-        return _linear(self.pattern, Span(0, 0))  # a segment of a pattern of at most 10,000 characters
+@functools.lru_cache(maxsize=1024)
+def _verdicts(pattern: str) -> dict[str, bool]:
+    """Segment -> whether `pattern` matches it, shared by every selector with that segment (a schedule
+    writes `*_layernorm` once per layer)."""
+    return {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _segment_regex(pattern: str) -> LinearRegex:
+    return _linear(pattern, Span(0, 0))  # a segment of a pattern of at most 10,000 characters
 
 
 Alternative = tuple[SegmentMatcher, ...]
@@ -132,26 +144,20 @@ class PatternMatcher:
         if exact is not None:
             position = index.index.get(exact)
             return [] if position is None else [position]
+        if len(self.alternatives) == 1 and not _spans(self.alternatives[0]):
+            return sorted(_walk_fixed(index, self.alternatives[0]))  # one walk: no name twice
         found: set[int] = set()
-        candidates: set[int] = set()
+        unsure: set[int] = set()
         for alternative in self.alternatives:
-            if not any(matcher.double_star for matcher in alternative[:-1]):
+            if not _spans(alternative):
                 found.update(_walk_fixed(index, alternative))
                 continue
-            required = [
-                index.having_any(m.choices)
-                for m in alternative
-                if m.choices is not None and len(m.choices) <= MAX_REQUIRED
-            ]
-            if not required:
-                candidates = set(range(len(index.names)))
-                break
-            required.sort(key=len)
-            narrowed = set(required[0])
-            for other in required[1:]:
-                narrowed &= other
-            candidates |= narrowed
-        unsure = candidates - found
+            candidates, head_matched = _spanning_candidates(index, alternative)
+            if _one_gap(alternative):
+                found.update(_tail_matches(index, alternative, candidates, head_matched))
+            else:
+                unsure.update(candidates)
+        unsure -= found
         if unsure:  # the regex is compiled only when some name needs it
             names, fullmatch = index.names, self.regex.fullmatch
             found.update(position for position in unsure if fullmatch(names[position]))
@@ -298,6 +304,108 @@ def _segment_matcher(atoms: tuple[Atom, ...], span: Span) -> SegmentMatcher:
     source = atoms[0] if len(atoms) == 1 and isinstance(atoms[0], s.Lit) else None
     pattern = "".join(_atom_regex(atom) for atom in atoms)
     return SegmentMatcher(pattern, _spellings(atoms), source=source)
+
+
+def walk_segments(index: SegmentIndex, segments: Sequence[tuple[str, str | None]]) -> list[int]:
+    """Positions (namespace order) of the names whose segments match `segments` one for one: a regex
+    in RE2 syntax per segment, with its text where it is a plain literal (see `segment_regexes`)."""
+    alternative = tuple(
+        SegmentMatcher(pattern, None if literal is None else frozenset((literal,)))
+        for pattern, literal in segments
+    )
+    return sorted(_walk_fixed(index, alternative))
+
+
+def _spans(alternative: Alternative) -> bool:
+    """Whether a `**` stands before the last segment (else the segment tree is walked level by level)."""
+    return any(matcher.double_star for matcher in alternative[:-1])
+
+
+def _one_gap(alternative: Alternative) -> bool:
+    """Whether the `**`s of an alternative stand together: `head.**.tail`, the common shape."""
+    stars = [position for position, matcher in enumerate(alternative) if matcher.double_star]
+    return stars[-1] - stars[0] == len(stars) - 1
+
+
+def _spanning_candidates(index: SegmentIndex, alternative: Alternative) -> tuple[Collection[int], bool]:
+    """The names an alternative with an inner `**` can match, and whether they all match its segments
+    before the first `**`: the fewer of the names below the nodes those segments reach and the names
+    holding one spelling of each of its few-spelling segments (an inverted-index intersection)."""
+    first = next(position for position, matcher in enumerate(alternative) if matcher.double_star)
+    below = (
+        [position for path in _walk_paths(index, alternative[:first]) for position in index.under(path)]
+        if first
+        else None
+    )
+    if below is not None and len(below) <= MAX_BELOW:  # few enough: no inverted index needed
+        return below, True
+    required = sorted(
+        (
+            index.having_any(matcher.choices)
+            for matcher in alternative
+            if matcher.choices is not None and len(matcher.choices) <= MAX_REQUIRED
+        ),
+        key=len,
+    )
+    if not required or (below is not None and len(below) <= len(required[0])):
+        return (range(len(index.names)), False) if below is None else (below, True)
+    narrowed = set(required[0])
+    for other in required[1:]:
+        narrowed &= other
+    return narrowed, False
+
+
+def _tail_matches(
+    index: SegmentIndex, alternative: Alternative, candidates: Collection[int], head_matched: bool
+) -> list[int]:
+    """The candidates that `head.**.tail` matches: at least as many segments as head and tail together,
+    the first matching the head (unless known to) and the last matching the tail. Names share a few
+    tails (`q_proj.weight`, …): each distinct tail is tested once, and when the names with a matching
+    tail are fewer than the candidates, those names are checked instead."""
+    stars = [position for position, matcher in enumerate(alternative) if matcher.double_star]
+    head, tail = alternative[: stars[0]], alternative[stars[-1] + 1 :]
+    names, count, least = index.names, len(tail), len(head) + len(tail)
+    if count:
+        by_tail = index.tails(count)
+        chosen = [
+            positions
+            for suffix, positions in by_tail.items()
+            if all(matcher.matches(part) for matcher, part in zip(tail, suffix.split("."), strict=True))
+        ]
+        if sum(map(len, chosen)) < len(candidates):  # the head and the segment count decide the rest
+            return [
+                position
+                for positions in chosen
+                for position in positions
+                if names[position].count(".") + 1 >= least and _head_matches(head, names[position])
+            ]
+    verdicts: dict[str, bool] = {}
+    found = []
+    for position in candidates:
+        name = names[position]
+        parts = name.rsplit(".", count)
+        if len(parts) > count:  # segments before the tail: the head's, and what `**` spans
+            if parts[0].count(".") + 1 + count < least:
+                continue
+            suffix = name[len(parts[0]) + 1 :]
+        elif len(parts) == count and not head:  # the whole name is the tail; `**` spans nothing
+            suffix = name
+        else:
+            continue
+        verdict = verdicts.get(suffix)
+        if verdict is None:
+            tail_parts = parts[len(parts) - count :]
+            verdict = verdicts[suffix] = all(
+                matcher.matches(part) for matcher, part in zip(tail, tail_parts, strict=True)
+            )
+        if verdict and (head_matched or _head_matches(head, name)):
+            found.append(position)
+    return found
+
+
+def _head_matches(head: Alternative, name: str) -> bool:
+    parts = name.split(".", len(head))
+    return all(matcher.matches(part) for matcher, part in zip(head, parts, strict=False))
 
 
 def _walk_fixed(index: SegmentIndex, alternative: Alternative) -> list[int]:
