@@ -37,9 +37,11 @@ demo: $(DEMO_STAMP)
 # real-editors before unit: tests/editors/real drives Neovim and VS Code (code-server).
 test: lint typecheck editors real-editors unit
 
+# tools/import_cycles.py: no import cycle among ftsc's modules (docs/architecture.md draws the arrows).
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/python tools/import_cycles.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

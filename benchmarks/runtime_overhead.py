@@ -48,9 +48,9 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from benchutil import machine, ms, summary, table
 from ftsc.compiler.files import compile_file
-from ftsc.compiler.namespace import Namespace
 from ftsc.fts.exporter import export_fts
 from ftsc.namespaces.precision import quiet_lightning
+from ftsc.namespaces.record import namespace_from_module
 from ftsc.runtime import FinetuningScheduler
 
 TARGET_OVERHEAD_PERCENT = 1.0
@@ -137,7 +137,7 @@ def deep_schedule(restore_best: bool) -> str:
 
 
 def compile_plan(text: str, module: nn.Module) -> dict[str, Any]:
-    result = compile_file(text, None, namespace=Namespace.from_module(module))
+    result = compile_file(text, None, namespace=namespace_from_module(module))
     errors = [d.message for d in result.diagnostics if d.is_error]
     if errors or result.plan is None:
         raise SystemExit(f"benchmark schedule does not compile: {errors}")

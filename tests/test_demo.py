@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from ftsc.compiler.namespace import Namespace, load_namespace
+from ftsc.compiler.namespace import load_namespace
 from ftsc.compiler.plan import read_plan
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
@@ -63,5 +63,7 @@ def test_the_shipped_namespace_is_the_demo_models(monkeypatch: pytest.MonkeyPatc
     monkeypatch.syspath_prepend(str(DEMO))
     from demo_model import DemoEncoder
 
-    assert load_namespace(DEMO / "demo.namespace.json") == Namespace.from_module(DemoEncoder())
+    from ftsc.namespaces.record import namespace_from_module
+
+    assert load_namespace(DEMO / "demo.namespace.json") == namespace_from_module(DemoEncoder())
     sys.modules.pop("demo_model", None)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from adapters_support import GPT2, at, run
 
-from ftsc.adapters.fsdp import FSDPAdapter, units_of
+from ftsc.adapters.fsdp import FSDPAdapter
 from ftsc.cli import main
 from ftsc.compiler.compile import CompileResult
+from ftsc.compiler.modules import units_of
 from ftsc.compiler.namespace import Namespace
 from ftsc.diagnostics import Diagnostic
 

@@ -13,7 +13,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from ftsc.compiler.files import compile_file
-from ftsc.compiler.namespace import Namespace
+from ftsc.namespaces.record import namespace_from_module
 
 
 class ToyModel(pl.LightningModule):
@@ -70,7 +70,7 @@ phase rest {{ thaw rest lr = 0.01 }}
 
 def compile_plan(text: str, module: nn.Module | None = None) -> dict[str, Any]:
     """Compile `text` against the toy model's namespace; the compile must succeed."""
-    namespace = Namespace.from_module(module if module is not None else ToyModel())
+    namespace = namespace_from_module(module if module is not None else ToyModel())
     result = compile_file(text, None, namespace=namespace)
     errors = [d for d in result.diagnostics if d.is_error]
     assert not errors and result.plan is not None, errors

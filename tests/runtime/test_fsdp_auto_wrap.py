@@ -17,9 +17,9 @@ from runtime_support import ToyModel
 from torch import nn
 from torch.distributed.fsdp.wrap import ModuleWrapPolicy, lambda_auto_wrap_policy
 
-from ftsc.adapters.fsdp import ModuleTable, units_of
 from ftsc.compiler.files import compile_file
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.modules import ModuleTable, units_of
+from ftsc.namespaces.record import namespace_from_module
 from ftsc.runtime.errors import RuntimeConfigError
 from ftsc.runtime.fsdp_wrap import POLICY, AdapterWrapPolicy, compose
 
@@ -77,7 +77,7 @@ def test_an_entry_that_matches_no_module_is_refused_when_fsdp_wraps() -> None:
 
 def compile_time_units(text: str, entries: list[str]) -> tuple[dict[str, list[str]], list[str]]:
     """The FSDP units E403 derives from `auto_wrap = entries` (the schedule's), and the error codes."""
-    namespace = Namespace.from_module(toy_with_head())
+    namespace = namespace_from_module(toy_with_head())
     result = compile_file(text, None, namespace=namespace)
     assert f"auto_wrap = {json.dumps(entries)}" in text  # the entries are the schedule's own
     table = ModuleTable(namespace)

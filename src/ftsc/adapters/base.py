@@ -21,15 +21,23 @@ import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ftsc.compiler.namespace import Namespace
+if TYPE_CHECKING:
+    from ftsc.compiler.namespace import Namespace
+    from ftsc.diagnostics import Diagnostic, Span
+    from ftsc.grammar import ast
 
-if TYPE_CHECKING:  # the compiler imports this module; only type checkers need the way back
-    from ftsc.compiler.compile import CompileResult
-    from ftsc.diagnostics import Diagnostic
-
-__all__ = ["OPTION_TYPES", "AdapterError", "DefaultAdapter", "Option", "OptionError", "StrategyAdapter"]
+__all__ = [
+    "OPTION_TYPES",
+    "AdapterError",
+    "CompiledSchedule",
+    "DefaultAdapter",
+    "Option",
+    "OptionError",
+    "OptionSyntax",
+    "StrategyAdapter",
+]
 
 
 class AdapterError(Exception):
@@ -135,6 +143,41 @@ def _plain(value: object) -> object:
     return value
 
 
+class OptionSyntax(Protocol):
+    """Where the options of `use adapter NAME { … }` were written: for diagnostics at an option's value."""
+
+    @property
+    def syntax(self) -> Mapping[str, ast.Value]:
+        """Each option given in the file -> its value as written."""
+        ...
+
+    def span_of(self, option: str) -> Span:
+        """Where `option`'s value was written; else the adapter's name; else the start of the file."""
+        ...
+
+
+class CompiledSchedule(Protocol):
+    """What an adapter's `validate` reads of a compiled schedule.
+
+    The compiler's `CompileResult` is one. It is described here, not imported, because the compiler
+    imports the adapters: the arrow between the two goes one way (docs/architecture.md).
+    """
+
+    @property
+    def schedule(self) -> ast.Schedule: ...
+
+    @property
+    def adapter_use(self) -> OptionSyntax | None: ...
+
+    @property
+    def canonical_params(self) -> Sequence[Sequence[int]]: ...
+
+    @property
+    def canonical_frozen(self) -> Sequence[int]: ...
+
+    def canonical_sites(self, phase: int) -> Sequence[tuple[ast.Selector, set[int]]]: ...
+
+
 class StrategyAdapter:
     """Base class of every strategy adapter; on its own it is the identity (`default`: single device, DDP).
 
@@ -224,7 +267,7 @@ class StrategyAdapter:
         """
         return (canonical,)
 
-    def validate(self, result: CompileResult, namespace: Namespace) -> list[Diagnostic]:
+    def validate(self, result: CompiledSchedule, namespace: Namespace) -> list[Diagnostic]:
         """Static checks of a compiled schedule; returns diagnostics to add (E403 for flat-parameter FSDP).
 
         `namespace` is the canonical namespace. `result.canonical_params[i]` holds the positions in it that

@@ -27,14 +27,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ftsc import codes
-from ftsc.adapters.base import Option, OptionError, StrategyAdapter
-from ftsc.adapters.fsdp import ModuleTable
-from ftsc.compiler.namespace import Namespace
+from ftsc.adapters.base import CompiledSchedule, Option, OptionError, StrategyAdapter
+from ftsc.compiler.modules import ModuleTable
 from ftsc.diagnostics import Diagnostic, Span, diagnose
 from ftsc.grammar import ast
 
 if TYPE_CHECKING:
-    from ftsc.compiler.compile import CompileResult
+    from ftsc.compiler.namespace import Namespace
 
 __all__ = ["ModelParallelAdapter"]
 
@@ -89,7 +88,7 @@ class ModelParallelAdapter(StrategyAdapter):
                 submodule.reshard()
         return super().live_parameters(module)
 
-    def validate(self, result: CompileResult, namespace: Namespace) -> list[Diagnostic]:
+    def validate(self, result: CompiledSchedule, namespace: Namespace) -> list[Diagnostic]:
         use = result.adapter_use
         fallback = use.span_of("fsdp_plan") if use is not None else Span(0, 0)
         spans = _entry_spans(use.syntax.get("fsdp_plan") if use is not None else None, len(self.plan_entries))

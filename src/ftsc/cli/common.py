@@ -13,9 +13,8 @@ from typing import TextIO
 from ftsc.adapters.base import AdapterError
 from ftsc.adapters.registry import AdapterLoadWarning, adapter_class
 from ftsc.cli.report import FileReport
-from ftsc.compiler.compile import CompileResult
+from ftsc.compiler import CompileResult, Namespace, NamespaceError
 from ftsc.compiler.files import compile_file, load_cached
-from ftsc.compiler.namespace import Namespace, NamespaceError
 from ftsc.diagnostics import Severity, SourceText
 from ftsc.warning_lines import warnings_as_lines
 

@@ -23,8 +23,8 @@ from ftsc.cli.common import (
     use_color,
 )
 from ftsc.cli.report import render
+from ftsc.compiler import Namespace
 from ftsc.compiler.memory.budget import estimate_plan
-from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.plan import PlanError, read_plan
 
 Plan = dict[str, Any]

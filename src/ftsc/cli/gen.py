@@ -24,7 +24,7 @@ from ftsc.cli.common import (
     write_output,
 )
 from ftsc.cli.report import FileReport, render
-from ftsc.compiler.compile import compile_schedule
+from ftsc.compiler import compile_schedule
 from ftsc.diagnostics import SourceText
 from ftsc.generate import STRATEGIES, GenerateError, generate
 from ftsc.wording import counted

@@ -8,9 +8,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from ftsc.compiler import Namespace
 from ftsc.compiler.memory.budget import Budget, format_bytes
 from ftsc.compiler.memory.model import MemoryPlan, PhaseMemory, RankMemory
-from ftsc.compiler.namespace import Namespace
 
 HEADERS = [
     "#",

@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 
 from ftsc.cli.common import EXIT_ERRORS, EXIT_OK, UsageError
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.wording import counted
 
 _MAX_LISTED = 5

@@ -1,9 +1,10 @@
 """The parameter namespace a schedule is checked and compiled against.
 
 A namespace is the ordered list of a model's parameter names (plus, where known, shapes, dtypes, module
-types and tied-parameter aliases). It comes from a namespace JSON file or from a live model through a
-strategy adapter. Plans record its fingerprint so the runtime can tell that the model it trains is the
-one the plan was compiled for.
+types and tied-parameter aliases). It comes from a namespace JSON file, or from a live model through a
+strategy adapter (`ftsc.namespaces.namespace_from_module`: torch lives there, never here). Plans
+record its fingerprint so the runtime can tell that the model it trains is the one the plan was compiled
+for.
 
 Large models have tens of thousands of names, and the compiler, the CLI and the language server all
 build namespaces, so construction does no per-name Python work beyond building the name index:
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 import operator
 import os
+from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -167,13 +169,6 @@ class Namespace:
         return namespace
 
     @classmethod
-    def from_module(cls, module: Any, adapter: Any = None, model: str | None = None) -> Namespace:
-        """The namespace of a live `nn.Module` (through `adapter.schedule_namespace` when given)."""
-        from ftsc.namespaces.record import namespace_from_module  # lazy: the compiler stays torch-free
-
-        return namespace_from_module(module, adapter=adapter, model=model)
-
-    @classmethod
     def from_data(cls, data: object, path: str | None = None) -> Namespace:
         """A namespace from a parsed namespace file, validated against the shipped schema."""
         if isinstance(data, dict):
@@ -256,6 +251,33 @@ class Namespace:
         namespace.aliases = dict(entry.aliases)
         namespace.path = path
         return namespace
+
+    @property
+    def cached_order(self) -> Sequence[int] | None:
+        """Positions in the order of their names, sorted, when this namespace was read from the persistent
+        cache (which keeps that order, so matching's index need not sort again); else None."""
+        return self._columns.sorted_positions if self._columns is not None else None
+
+    def cache_entry(self) -> CacheEntry:
+        """This namespace as the persistent cache keeps it, with its names' sorted order."""
+        names = self.names
+        shapes, shape_ids = namespace_cache.columns([parameter.shape for parameter in self.parameters])
+        dtypes, dtype_ids = namespace_cache.columns([parameter.dtype for parameter in self.parameters])
+        grads = {None: 0, True: 1, False: 2}
+        return namespace_cache.CacheEntry(
+            names=names,
+            model=self.model,
+            adapter=self.adapter,
+            modules=tuple((module.name, module.type) for module in self.modules),
+            aliases=tuple(self.aliases.items()),
+            shapes=shapes,
+            shape_ids=shape_ids,
+            dtypes=dtypes,
+            dtype_ids=dtype_ids,
+            requires_grad=bytes(grads[parameter.requires_grad] for parameter in self.parameters),
+            fingerprint=self.fingerprint(),
+            sorted_positions=array("I", sorted(range(len(names)), key=names.__getitem__)),
+        )
 
     def to_data(self) -> dict[str, object]:
         """The namespace-file form of this namespace; `from_data` gives back an equal namespace."""
@@ -468,7 +490,7 @@ def _load_namespace(where: str, cache: bool) -> Namespace:
         if cache:
             key, entry = namespace_cache.read_entry(content)
             if entry is not None:
-                return namespace_cache.adopt(Namespace._from_entry(entry, where), entry)
+                return Namespace._from_entry(entry, where)
         data = parse_json_bytes(content, where)
     except JsonFileError as exc:
         if exc.reason == "not_found":
@@ -482,10 +504,10 @@ def _load_namespace(where: str, cache: bool) -> Namespace:
         namespace = Namespace.from_data(data, where)
     except NamespaceError as exc:
         raise NamespaceError(f"{exc.message}; {_FIX_HINT}", where, errors=exc.errors) from None
-    if cache:
-        stored = namespace_cache.store(key, namespace)
+    if cache and namespace_cache.cache_folder() is not None:  # else no entry is worth building
+        stored = namespace_cache.store(key, namespace.cache_entry())
         if stored is not None:  # the same namespace, as the cache gives it back: packed in memory
-            return namespace_cache.adopt(Namespace._from_entry(stored, where), stored)
+            return Namespace._from_entry(stored, where)
     return namespace
 
 

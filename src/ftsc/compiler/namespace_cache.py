@@ -35,14 +35,11 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ftsc import __version__
 
-if TYPE_CHECKING:
-    from ftsc.compiler.namespace import Namespace
-
-__all__ = ["CacheEntry", "adopt", "cache_folder", "configure", "read_entry", "store", "write_entry"]
+__all__ = ["CacheEntry", "cache_folder", "configure", "read_entry", "store", "write_entry"]
 
 FORMAT = 1  # bump whenever what an entry holds, or what a valid namespace is, changes
 _MAGIC = b"FTSCNS\x00"
@@ -280,16 +277,8 @@ def _prune(folder: Path) -> None:
             path.unlink()
 
 
-def adopt(namespace: Namespace, entry: CacheEntry) -> Namespace:
-    """Give a namespace read from `entry` the index built from the entry's name order (no sort)."""
-    from ftsc.compiler.selectors import adopt_index  # matching's module: imported where it is used
-
-    adopt_index(namespace, entry.sorted_positions)
-    return namespace
-
-
-def store(key: str, namespace: Namespace) -> CacheEntry | None:
-    """Keep a freshly loaded and validated namespace, with its sorted name order, under `key`.
+def store(key: str, entry: CacheEntry) -> CacheEntry | None:
+    """Keep a freshly loaded and validated namespace's entry (`Namespace.cache_entry`) under `key`.
 
     Returns the entry as the next process will read it (None when nothing was stored): a long-lived
     process (the language server) keeps that instead of the namespace built from the JSON, whose objects
@@ -298,31 +287,11 @@ def store(key: str, namespace: Namespace) -> CacheEntry | None:
     folder = cache_folder()
     if folder is None:
         return None
-    names = namespace.names
-    shapes, shape_ids = _columns([parameter.shape for parameter in namespace.parameters])
-    dtypes, dtype_ids = _columns([parameter.dtype for parameter in namespace.parameters])
-    grads = {None: 0, True: 1, False: 2}
-    entry = CacheEntry(
-        names=names,
-        model=namespace.model,
-        adapter=namespace.adapter,
-        modules=tuple((module.name, module.type) for module in namespace.modules),
-        aliases=tuple(namespace.aliases.items()),
-        shapes=shapes,
-        shape_ids=shape_ids,
-        dtypes=dtypes,
-        dtype_ids=dtype_ids,
-        requires_grad=bytes(grads[parameter.requires_grad] for parameter in namespace.parameters),
-        fingerprint=namespace.fingerprint(),
-        sorted_positions=array("I", sorted(range(len(names)), key=names.__getitem__)),
-    )
     blob = _blob(key, entry)
     return _decode(blob, key) if _write(folder, key, blob) else None
 
 
-def _columns(
-    values: Sequence[object],
-) -> tuple[tuple[Any, ...], array[int]]:
+def columns(values: Sequence[object]) -> tuple[tuple[Any, ...], array[int]]:
     """A table of the distinct values (None first) and each value's index in it."""
     table: dict[object, int] = {None: 0}
     ids = array("I", [table.setdefault(value, len(table)) for value in values])

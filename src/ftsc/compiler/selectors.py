@@ -205,12 +205,7 @@ def index_of(namespace: Namespace) -> NamespaceIndex:
     cached = _INDEXES.get(id(namespace), namespace)
     if cached is not None:
         return cached
-    return _INDEXES.put(id(namespace), namespace, NamespaceIndex(namespace))
-
-
-def adopt_index(namespace: Namespace, sorted_positions: Sequence[int]) -> NamespaceIndex:
-    """Index `namespace` with a name order sorted before (the persistent cache's)."""
-    return _INDEXES.put(id(namespace), namespace, NamespaceIndex(namespace, sorted_positions))
+    return _INDEXES.put(id(namespace), namespace, NamespaceIndex(namespace, namespace.cached_order))
 
 
 @dataclass

@@ -18,8 +18,8 @@ from lark.exceptions import LarkError, UnexpectedInput
 from ftsc import codes
 from ftsc.diagnostics import Diagnostic, Span, diagnose
 from ftsc.format.concrete import Comment, Statement, read_document
+from ftsc.grammar import parse
 from ftsc.grammar.build import string_value
-from ftsc.grammar.parser import parse
 
 __all__ = ["INDENT", "WIDTH", "FormatResult", "format_text"]
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ftsc import codes
-from ftsc.compiler.compile import compile_schedule
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace, compile_schedule
 from ftsc.diagnostics import Diagnostic, Span, capped, diagnose, sort_key
 from ftsc.format import format_text
 from ftsc.fts import emit, regex_text

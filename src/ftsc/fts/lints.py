@@ -12,7 +12,7 @@ and gets none of these warnings.
 from __future__ import annotations
 
 from ftsc import codes
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex
 from ftsc.diagnostics import Diagnostic, diagnose
 from ftsc.fts import regex_text

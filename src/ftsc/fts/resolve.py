@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 
 from ftsc import codes
-from ftsc.compiler import prefix_hint
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace, prefix_hint
 from ftsc.compiler.patterns.linear_regex import LinearRegex, RegexProblem, compile_regex
 from ftsc.compiler.selectors import closest_name, index_of
 from ftsc.diagnostics import Diagnostic, Fix, Related, diagnose

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ftsc import codes
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.compiler.selectors import SelectorResolver, index_of
 from ftsc.diagnostics import Span
 from ftsc.fts import regex_text

@@ -8,7 +8,7 @@ head, embeddings), `cover` (a set of parameters as few selectors), `spelling` (n
 
 from __future__ import annotations
 
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.generate.render import render
 from ftsc.generate.spec import GeneratedLet, GeneratedPhase, GeneratedSchedule
 from ftsc.generate.strategies import STRATEGIES

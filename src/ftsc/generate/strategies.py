@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.generate.cover import cover
 from ftsc.generate.spec import GeneratedLet, GeneratedPhase, GeneratedSchedule
 from ftsc.generate.spelling import exact, is_identifier, regex_literal, spells_as_prefix

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.generate.tree import Node, build_tree
 
 __all__ = ["Part", "Role", "Stack", "Structure", "analyse", "common_prefix"]

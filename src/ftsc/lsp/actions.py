@@ -17,7 +17,7 @@ from typing import Any
 from lsprotocol import types
 
 from ftsc import codes
-from ftsc.compiler.compile import CompileResult
+from ftsc.compiler import CompileResult
 from ftsc.diagnostics import Span
 from ftsc.format.formatter import INDENT
 from ftsc.fts.simplify import Simplifier

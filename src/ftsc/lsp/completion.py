@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from lsprotocol import types
 
-from ftsc.compiler import settings
+from ftsc.compiler import Namespace, settings
 from ftsc.compiler.classes import HOME_MODULES, known_class_names, resolve_class
-from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.optim import BASE_CLASSES
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.diagnostics import Span

@@ -8,8 +8,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from ftsc import codes
-from ftsc.compiler.compile import CompileResult
-from ftsc.compiler.files import compile_file
+from ftsc.compiler import CompileResult, compile_file
 from ftsc.diagnostics import Diagnostic, SourceText, Span, diagnose
 from ftsc.grammar.reuse import parse_reusing
 from ftsc.lsp.namespaces import Association, associate

@@ -6,11 +6,10 @@ compiler's settings table (`compiler/settings.py`), the one place they are writt
 
 from __future__ import annotations
 
+from ftsc.compiler import CompileResult, Namespace
 from ftsc.compiler.classes import resolve_class
-from ftsc.compiler.compile import CompileResult
 from ftsc.compiler.memory.budget import Budget, format_bytes
 from ftsc.compiler.memory.model import MemoryPlan
-from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.compiler.settings import SETTINGS
 from ftsc.diagnostics import Span

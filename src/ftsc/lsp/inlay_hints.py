@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from lsprotocol import types
 
-from ftsc.compiler.compile import CompileResult
+from ftsc.compiler import CompileResult
 from ftsc.grammar import ast
 from ftsc.lsp.summary import elements_text, matched, names_markdown, params_label, short_number
 

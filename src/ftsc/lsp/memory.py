@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 
 _settled: set[int] = set()  # ids of the namespaces already frozen (cached namespaces are never freed)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ftsc.compiler import Namespace, NamespaceError
 from ftsc.compiler.files import load_cached
-from ftsc.compiler.namespace import Namespace, NamespaceError
 from ftsc.io import read_input
 
 if sys.version_info >= (3, 11):

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from ftsc.diagnostics import Span
-from ftsc.grammar import ast
-from ftsc.grammar.parser import parse
+from ftsc.grammar import ast, parse
 from ftsc.lsp import tree
 from ftsc.lsp.locate import PhaseAt, VariableAt, locate
 from ftsc.lsp.snapshot import Snapshot

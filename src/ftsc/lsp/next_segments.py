@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.matcher import PatternMatcher, PatternTooComplex
 from ftsc.compiler.selectors import NamespaceIndex, index_of

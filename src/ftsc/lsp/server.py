@@ -26,7 +26,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from ftsc import __version__
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.diagnostics import SourceText
 from ftsc.lsp import watching
 from ftsc.lsp.compiling import CompileRunner, Superseded

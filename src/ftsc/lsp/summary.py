@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 
 SHOWN_NAMES = 8
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from torch import nn
 
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler import Namespace
 from ftsc.compiler.schema import validate_namespace_data
 from ftsc.io import atomic_write_text
 from ftsc.namespaces.build import BuildError, ReturnTypeError, build_model, lightning_module_base, off_meta

@@ -25,7 +25,7 @@ from torch import nn
 from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import checkpoint_wrapper, offload_wrapper
 from torch.distributed.fsdp import CPUOffloadPolicy, FSDPModule, fully_shard
 
-from ftsc.adapters.fsdp import ModuleTable
+from ftsc.compiler.modules import ModuleTable
 from ftsc.compiler.namespace import ModuleInfo, Namespace
 from ftsc.runtime.errors import RuntimeConfigError
 from ftsc.runtime.names import canonical_name

@@ -19,8 +19,7 @@ from torch import nn
 from torch.distributed.fsdp.wrap import _or_policy, _Policy
 from typing_extensions import override
 
-from ftsc.adapters.fsdp import ModuleTable
-from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.modules import ModuleTable
 from ftsc.runtime.errors import RuntimeConfigError
 from ftsc.runtime.names import canonical_name
 
@@ -42,7 +41,9 @@ class AdapterModules:
         return self._selected
 
     def _resolve(self) -> set[nn.Module]:
-        table = ModuleTable(Namespace.from_module(self.root))
+        from ftsc.namespaces.record import namespace_from_module  # its package loads the exporters: on use
+
+        table = ModuleTable(namespace_from_module(self.root))
         modules = {canonical_name(name): module for name, module in self.root.named_modules()}
         selected: set[nn.Module] = set()
         for entry in self.entries:

@@ -14,13 +14,13 @@ from torch import nn
 from ftsc.adapters.base import AdapterError, StrategyAdapter
 from ftsc.adapters.registry import adapter_class, adapter_for_strategy
 from ftsc.cli.report import FileReport, render
+from ftsc.compiler import compile_file
 from ftsc.compiler.compile import CompileResult, compile_schedule, module_prefix
-from ftsc.compiler.files import compile_file
 from ftsc.compiler.namespace import ModuleInfo, Namespace, ParameterInfo
 from ftsc.compiler.plan import PlanError, read_plan
 from ftsc.compiler.schema import validate_plan_data
 from ftsc.diagnostics import SourceText
-from ftsc.grammar.parser import parse
+from ftsc.grammar import parse
 from ftsc.io import read_input
 from ftsc.migrations import MigrationError, upgrade
 from ftsc.runtime.errors import RuntimeConfigError, ScheduleCompileError
@@ -155,7 +155,9 @@ def _raise_errors(path: Path, text: str, result: CompileResult, what: str) -> No
 def live_namespace(module: nn.Module) -> Namespace:
     """The model's namespace in canonical names (wrapper segments removed): what plans are compiled
     against."""
-    raw = Namespace.from_module(module)
+    from ftsc.namespaces.record import namespace_from_module  # its package loads the exporters: on use
+
+    raw = namespace_from_module(module)
     if all(canonical_name(name) == name for name in raw.names):
         return raw
     return Namespace(

@@ -342,7 +342,7 @@ def strategy_hint(adapter: object, namespace: Namespace) -> MemoryConfig:
     name = getattr(adapter, "name", None)
     config = getattr(adapter, "config", {})
     if name == "fsdp":
-        from ftsc.adapters.fsdp import ModuleTable, units_of
+        from ftsc.compiler.modules import ModuleTable, units_of  # only a sharding adapter needs it
 
         modules = ModuleTable(namespace)
         wrapped = {
@@ -353,7 +353,7 @@ def strategy_hint(adapter: object, namespace: Namespace) -> MemoryConfig:
             strategy="fsdp", use_orig_params=bool(config.get("use_orig_params", True)), fsdp_units=units
         )
     if name == "modelparallelstrategy":
-        from ftsc.adapters.fsdp import ModuleTable
+        from ftsc.compiler.modules import ModuleTable
 
         entries = getattr(adapter, "plan_entries", [])
         if not entries:
