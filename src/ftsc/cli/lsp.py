@@ -28,8 +28,10 @@ def run(args: argparse.Namespace) -> int:
     address = parse_address(args.tcp) if args.tcp else None
     try:
         from ftsc.lsp.app import build_server
+        from ftsc.lsp.memory import one_malloc_arena
     except ImportError as exc:
         raise UsageError(f"the language server needs pygls: pip install 'ftsc[lsp]' ({exc})") from None
+    one_malloc_arena()
     server = build_server()
     if address is not None:
         server.start_tcp(*address)
