@@ -108,10 +108,8 @@ class NamespaceIndex:
         """Positions of `prefix` and the names below it (`prefix.…`): one slice of the sorted names."""
         if not prefix:
             return list(range(len(self.names)))
-        names, order = self._sorted_names()
-        start = bisect.bisect_left(names, prefix + ".")
-        end = bisect.bisect_left(names, prefix + "/", start)  # "/" follows "." in code points
-        found = list(order[start:end])
+        start, end = self._below(prefix)
+        found = list(self._sorted_names()[1][start:end])
         exact = self.index.get(prefix)
         return found if exact is None else [*found, exact]
 
@@ -119,10 +117,14 @@ class NamespaceIndex:
         """`len(under(prefix))`, by bisection alone (completion counts what is below each of 256 children)."""
         if not prefix:
             return len(self.names)
+        start, end = self._below(prefix)
+        return end - start + (prefix in self.index)
+
+    def _below(self, prefix: str) -> tuple[int, int]:
+        """Where the names below `prefix` (`prefix.…`) start and end among the sorted names."""
         names, _ = self._sorted_names()
         start = bisect.bisect_left(names, prefix + ".")
-        end = bisect.bisect_left(names, prefix + "/", start)
-        return end - start + (prefix in self.index)
+        return start, bisect.bisect_left(names, prefix + "/", start)  # "/" follows "." in code points
 
     def remember(self, key: str, positions: list[int]) -> tuple[int, ...]:
         """Keep what a selector matched: the language server re-checks unchanged selectors on every edit."""

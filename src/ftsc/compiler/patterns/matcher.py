@@ -321,9 +321,14 @@ def _spans(alternative: Alternative) -> bool:
     return any(matcher.double_star for matcher in alternative[:-1])
 
 
+def _stars(alternative: Alternative) -> list[int]:
+    """Where an alternative's `**`s stand."""
+    return [position for position, matcher in enumerate(alternative) if matcher.double_star]
+
+
 def _one_gap(alternative: Alternative) -> bool:
     """Whether the `**`s of an alternative stand together: `head.**.tail`, the common shape."""
-    stars = [position for position, matcher in enumerate(alternative) if matcher.double_star]
+    stars = _stars(alternative)
     return stars[-1] - stars[0] == len(stars) - 1
 
 
@@ -331,7 +336,7 @@ def _spanning_candidates(index: SegmentIndex, alternative: Alternative) -> tuple
     """The names an alternative with an inner `**` can match, and whether they all match its segments
     before the first `**`: the fewer of the names below the nodes those segments reach and the names
     holding one spelling of each of its few-spelling segments (an inverted-index intersection)."""
-    first = next(position for position, matcher in enumerate(alternative) if matcher.double_star)
+    first = _stars(alternative)[0]
     below = (
         [position for path in _walk_paths(index, alternative[:first]) for position in index.under(path)]
         if first
@@ -362,7 +367,7 @@ def _tail_matches(
     the first matching the head (unless known to) and the last matching the tail. Names share a few
     tails (`q_proj.weight`, …): each distinct tail is tested once, and when the names with a matching
     tail are fewer than the candidates, those names are checked instead."""
-    stars = [position for position, matcher in enumerate(alternative) if matcher.double_star]
+    stars = _stars(alternative)
     head, tail = alternative[: stars[0]], alternative[stars[-1] + 1 :]
     names, count, least = index.names, len(tail), len(head) + len(tail)
     if count:
