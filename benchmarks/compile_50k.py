@@ -9,7 +9,9 @@ Measured in-process (median of several runs):
 - `index`: the first `index_of(namespace)` (builds the segment trie; later calls hit its cache);
 - `parse`: parsing the schedule text alone;
 - `compile`: `compile_schedule(text, namespace)` with the index already built: parse, every check and
-  the plan, i.e. everything the CLI, language server and runtime do per schedule;
+  the plan, i.e. everything the CLI, language server and runtime do per schedule. Nothing a selector
+  matched is remembered from one run to the next; what the index learnt of the namespace's tree (the
+  segments below a node, where its names lie, its shape) is, as it is in the language server;
 - `fts`: what Fine-Tuning Scheduler does for an equivalent YAML schedule: per entry, an exact name
   lookup, else `re.match(pattern, name)` for every name (patterns compiled beforehand, not timed).
 

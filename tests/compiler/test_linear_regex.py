@@ -142,7 +142,8 @@ def test_a_regex_selector_selects_what_python_re_fullmatches(
     expected = [position for position, name in enumerate(names) if python.fullmatch(name)]
     if "\\b" in regex and not all(name.isascii() for name in names):
         return  # RE2's `\b` is an ASCII word boundary (documented above)
-    assert resolution.positions == expected, (regex, names)
+    assert resolution.positions is not None
+    assert list(resolution.positions) == expected, (regex, names)
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ def ftsc_match(pattern: str, namespace: Namespace, lets: list[ast.Let] | None = 
     assert resolver.diagnostics == []  # the `let`s are fine
     resolution = resolver.resolve(selector)
     assert all(d.code == "E101" for d in resolution.diagnostics), resolution.diagnostics
-    return resolution.positions
+    return None if resolution.positions is None else list(resolution.positions)  # ascending
 
 
 @pytest.mark.parametrize(
@@ -273,6 +273,54 @@ def test_matcher_agrees_with_the_reference(case: tuple[list[str], str]) -> None:
     names, pattern = case
     namespace = Namespace.from_names(names)
     assert ftsc_match(pattern, namespace) == reference_match(pattern, names), reference_regex(pattern)
+
+
+_blocks = st.lists(
+    st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=3).map(".".join), min_size=1, max_size=5
+)
+
+
+@st.composite
+def repeated_names(draw: st.DrawFn) -> list[str]:
+    """Names that repeat a block under numbered nodes, as a model repeats its layers and experts, in the
+    model's order or with the repetition broken: a copy with a name more or fewer, copies interleaved
+    (no node holds a contiguous run), or all shuffled. The walk shares its work between nodes of one
+    shape, so these are where sharing could go wrong."""
+    block = list(dict.fromkeys(draw(_blocks)))
+    inner = list(dict.fromkeys(draw(_blocks))) if draw(st.booleans()) else None
+    outer = draw(st.sampled_from(["layer", "a.layer", "b"]))
+    copies = draw(st.integers(2, 5))
+    names = []
+    for copy in range(copies):
+        for relative in block:
+            names.append(f"{outer}.{copy}.{relative}")
+            if inner is not None and relative == block[0]:  # a second level of repetition below it
+                names.extend(f"{outer}.{copy}.{relative}.{e}.{tail}" for e in range(3) for tail in inner)
+    names = list(dict.fromkeys(names))
+    variant = draw(st.integers(0, 4))
+    if variant == 1:  # one copy has a name more
+        names.insert(draw(st.integers(0, len(names))), f"{outer}.{draw(st.integers(0, copies - 1))}.c.q_proj")
+    elif variant == 2 and len(names) > 1:  # one copy has a name fewer
+        del names[draw(st.integers(0, len(names) - 1))]
+    elif variant == 3:  # copies interleaved: the k-th name of every copy, then the next
+        names.sort(key=lambda name: name.split(".", outer.count(".") + 2)[-1])
+    elif variant == 4:
+        names = draw(st.permutations(names))
+    head = draw(st.lists(st.sampled_from(["head", "a.b", "layer.x", "b.0"]), max_size=2, unique=True))
+    return list(dict.fromkeys([*head, *names]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_matcher_agrees_with_the_reference_on_repeated_structure(data: st.DataObject) -> None:
+    names = data.draw(repeated_names())
+    generalised = _generalised(data.draw(st.sampled_from(names)))
+    pattern = data.draw(st.one_of(generalised, patterns))
+    namespace = Namespace.from_names(names)
+    assert ftsc_match(pattern, namespace) == reference_match(pattern, names), (
+        reference_regex(pattern),
+        names,
+    )
 
 
 @settings(max_examples=80, deadline=None)

@@ -20,6 +20,7 @@ import copy
 import difflib
 import math
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -170,12 +171,12 @@ class CompiledSchedule(Protocol):
     def adapter_use(self) -> OptionSyntax | None: ...
 
     @property
-    def canonical_params(self) -> Sequence[Sequence[int]]: ...
+    def canonical_params(self) -> Sequence[AbstractSet[int]]: ...
 
     @property
-    def canonical_frozen(self) -> Sequence[int]: ...
+    def canonical_frozen(self) -> AbstractSet[int]: ...
 
-    def canonical_sites(self, phase: int) -> Sequence[tuple[ast.Selector, set[int]]]: ...
+    def canonical_sites(self, phase: int) -> Sequence[tuple[ast.Selector, AbstractSet[int]]]: ...
 
 
 class StrategyAdapter:
@@ -270,10 +271,11 @@ class StrategyAdapter:
     def validate(self, result: CompiledSchedule, namespace: Namespace) -> list[Diagnostic]:
         """Static checks of a compiled schedule; returns diagnostics to add (E403 for flat-parameter FSDP).
 
-        `namespace` is the canonical namespace. `result.canonical_params[i]` holds the positions in it that
-        phase i thaws, `result.canonical_frozen` those no phase thaws; `result.canonical_sites(i)` gives
-        each selector of phase i with the canonical positions it thaws (to point diagnostics at), and
-        `result.adapter_use` the `use adapter` statement with the syntax of each option (for spans).
+        `namespace` is the canonical namespace. `result.canonical_params[i]` is the set of positions in it
+        that phase i thaws (ascending when iterated), `result.canonical_frozen` those no phase thaws;
+        `result.canonical_sites(i)` gives each selector of phase i with the canonical positions it thaws
+        (to point diagnostics at), and `result.adapter_use` the `use adapter` statement with the syntax of
+        each option (for spans).
         Called only when a namespace is known.
         """
         return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     namespace = namespace_option(args.namespace)
     wants_memory = args.memory or args.memory_png is not None
     overrides = memory_overrides(args)
-    memory, budget, thaws, notes, report = None, None, [], "", None
+    memory, budget, notes, report = None, None, "", None
+    thaws: Sequence[Iterable[int]] = []
     if args.file.endswith(".json"):
         plan = _read_plan(args.file)
         if wants_memory:

@@ -5,7 +5,7 @@ which phase; matplotlib is imported only here, only when asked)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ftsc.compiler import Namespace
@@ -133,7 +133,7 @@ def write_png(
     plan: MemoryPlan,
     budget: Budget | None,
     namespace: Namespace,
-    thaws: Sequence[Sequence[int]],
+    thaws: Sequence[Iterable[int]],
     title: str,
 ) -> None:
     """One stacked bar per phase (fullest rank) with the device memory as a line, above a map of the blocks

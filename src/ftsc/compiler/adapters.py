@@ -24,6 +24,7 @@ from ftsc.adapters.base import AdapterError, OptionError, StrategyAdapter
 from ftsc.compiler import settings
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.phases import Selection
+from ftsc.compiler.positions import Positions, union
 from ftsc.compiler.recent import Recent
 from ftsc.diagnostics import Diagnostic, Fix, Related, Span, diagnose
 from ftsc.grammar import ast
@@ -157,13 +158,11 @@ class Translation:
     def identity(self) -> bool:
         return self.forward is None
 
-    def to_canonical(self, positions: set[int] | list[int]) -> set[int]:
+    def to_canonical(self, positions: Positions) -> Positions:
         if self.forward is None:
-            return set(positions)
-        found: set[int] = set()
-        for position in positions:
-            found.update(self.forward[position])
-        return found
+            return positions
+        forward = self.forward
+        return Positions.of([target for position in positions for target in forward[position]])
 
 
 _TRANSLATIONS: Recent[Translation] = Recent(keep=8)
@@ -214,9 +213,9 @@ def _build(adapter: StrategyAdapter, namespace: Namespace) -> Translation:
 
 @dataclass
 class Canonical:
-    params: list[list[int]]  # per phase: canonical positions, in namespace order
-    frozen: list[int]  # canonical positions no phase thaws
-    schedule_never: list[int]  # schedule positions that stay frozen in effect (for W208)
+    params: list[Positions]  # per phase: the canonical positions it thaws
+    frozen: Positions  # canonical positions no phase thaws
+    schedule_never: Positions  # schedule positions that stay frozen in effect (for W208)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -225,16 +224,16 @@ def canonicalize(phases: list[ast.Phase], selection: Selection, translation: Tra
     phase_params, never_thawed = selection.phase_params, selection.never_thawed
     forward = translation.forward
     if forward is None:
-        return Canonical([list(params) for params in phase_params], list(never_thawed), list(never_thawed))
-    params = [sorted(translation.to_canonical(thawed)) for thawed in phase_params]
-    thawed_any: set[int] = set().union(*params)
-    selected: set[int] = set().union(*phase_params)
-    frozen = [position for position in range(len(translation.canonical)) if position not in thawed_any]
-    never = [
+        return Canonical(list(phase_params), never_thawed, never_thawed)
+    params = [translation.to_canonical(thawed) for thawed in phase_params]
+    thawed_any = union(params)
+    selected = union(phase_params)
+    frozen = Positions.span(0, len(translation.canonical)) - thawed_any
+    never = Positions.of(
         position
         for position, targets in enumerate(forward)
         if position not in selected and thawed_any.isdisjoint(targets)
-    ]
+    )
     claims: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)  # canonical -> (phase, schedule name)
     for index, thawed in enumerate(phase_params):
         for position in thawed:
@@ -249,7 +248,7 @@ def canonicalize(phases: list[ast.Phase], selection: Selection, translation: Tra
 class _SiteFinder:
     """The selector of a phase that thaws a schedule name (the phase header when none is found)."""
 
-    def __init__(self, phases: list[ast.Phase], sites: list[list[tuple[ast.Selector, set[int]]]]) -> None:
+    def __init__(self, phases: list[ast.Phase], sites: list[list[tuple[ast.Selector, Positions]]]) -> None:
         self.phases = phases
         self.sites = sites
 
@@ -301,8 +300,8 @@ def _shared_conflicts(
 
 def _taken_along(
     forward: tuple[tuple[int, ...], ...],
-    selected: set[int],
-    thawed_any: set[int],
+    selected: Positions,
+    thawed_any: Positions,
     claims: dict[int, list[tuple[int, int]]],
     translation: Translation,
     finder: _SiteFinder,

@@ -8,7 +8,6 @@ when there is a namespace and no error.
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from ftsc import __version__, codes
 from ftsc.adapters.base import StrategyAdapter
 from ftsc.compiler import adapters, frozen, optim, phases, range_spelling, settings
 from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.positions import EMPTY, Positions
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.diagnostics import Diagnostic, SourceText, Span, capped, diagnose, sort_key
 from ftsc.grammar import ast
@@ -44,17 +44,17 @@ class CompileResult:
     diagnostics: list[Diagnostic]
     plan: dict[str, object] | None = None
     # What each selector matched (by its span) and each phase thaws, for hovers and inlay hints.
-    matches: dict[Span, list[int]] = field(default_factory=dict)
-    phase_params: list[list[int]] = field(default_factory=list)
-    never_thawed: list[int] = field(default_factory=list)
+    matches: dict[Span, Positions] = field(default_factory=dict)
+    phase_params: list[Positions] = field(default_factory=list)
+    never_thawed: Positions = EMPTY
     # The strategy adapter, and what each phase thaws in canonical names (what adapter checks look at).
     adapter_use: adapters.AdapterUse | None = None
     namespace: Namespace | None = None
     schedule_namespace: Namespace | None = None
-    canonical_params: list[list[int]] = field(default_factory=list)
-    canonical_frozen: list[int] = field(default_factory=list)
+    canonical_params: list[Positions] = field(default_factory=list)
+    canonical_frozen: Positions = EMPTY
     translation: adapters.Translation | None = None
-    sites: list[list[tuple[ast.Selector, set[int]]]] = field(default_factory=list)
+    sites: list[list[tuple[ast.Selector, Positions]]] = field(default_factory=list)
     # Each phase's memory per rank, when the schedule or the caller asks for a memory check.
     memory: MemoryPlan | None = None
     memory_budget: Budget | None = None
@@ -63,7 +63,7 @@ class CompileResult:
     def has_errors(self) -> bool:
         return any(diagnostic.is_error for diagnostic in self.diagnostics)
 
-    def canonical_sites(self, phase: int) -> list[tuple[ast.Selector, set[int]]]:
+    def canonical_sites(self, phase: int) -> list[tuple[ast.Selector, Positions]]:
         """Each selector of phase `phase` with the canonical positions it thaws there (after `except`)."""
         if phase >= len(self.sites) or self.translation is None:
             return []
@@ -381,8 +381,8 @@ def _scheduler_value(value: object, qualname: str, config: ast.Setting | None) -
 @dataclass
 class _PhasePlans:
     settings: list[phases.PhaseSettings]
-    params: list[list[int]]  # canonical positions per phase
-    frozen: list[int]
+    params: list[Positions]  # canonical positions per phase
+    frozen: Positions
 
 
 def _plan(
@@ -439,10 +439,6 @@ def _plan(
     }
 
 
-def _names(names: Sequence[str], positions: Sequence[int]) -> list[str]:
-    """The names at `positions` (in C: a plan can list tens of thousands)."""
-    if not positions:
-        return []
-    if len(positions) == 1:
-        return [names[positions[0]]]
-    return list(operator.itemgetter(*positions)(names))
+def _names(names: Sequence[str], positions: Positions) -> list[str]:
+    """The names at `positions`, in namespace order (in C: a plan can list tens of thousands)."""
+    return positions.pick(names)

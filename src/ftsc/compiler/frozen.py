@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from ftsc import codes
 from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.positions import EMPTY, Positions
 from ftsc.compiler.recent import Recent
 from ftsc.diagnostics import Diagnostic, diagnose
 from ftsc.grammar import ast
@@ -32,22 +33,22 @@ ADAPTER_SEGMENTS = frozenset(
 _SHOWN = 4
 
 
-def built_frozen(namespace: Namespace) -> frozenset[int]:
+def built_frozen(namespace: Namespace) -> Positions:
     """Positions of the parameters built with `requires_grad` false, when the namespace also has trainable
     ones (the model froze part of itself); empty otherwise. Kept per namespace: every compile asks."""
     known = _BUILT_FROZEN.get(id(namespace), namespace)
     if known is None:
         codes = namespace.requires_grad_codes()  # 1 trainable, 2 frozen
         found = (
-            frozenset(position for position, code in enumerate(codes) if code == 2)
+            Positions.of([position for position, code in enumerate(codes) if code == 2])
             if 1 in codes and 2 in codes
-            else frozenset()
+            else EMPTY
         )
         known = _BUILT_FROZEN.put(id(namespace), namespace, found)
     return known
 
 
-_BUILT_FROZEN: Recent[frozenset[int]] = Recent(keep=8)
+_BUILT_FROZEN: Recent[Positions] = Recent(keep=8)
 
 
 def is_lora(namespace: Namespace) -> bool:
@@ -97,7 +98,7 @@ def adapter_hint(selector_text: str, deepest: str, namespace: Namespace) -> str 
 
 
 def check_frozen_thaws(
-    phases: list[ast.Phase], sites: list[list[tuple[ast.Selector, set[int]]]], namespace: Namespace
+    phases: list[ast.Phase], sites: list[list[tuple[ast.Selector, Positions]]], namespace: Namespace
 ) -> list[Diagnostic]:
     """W211 for each selector that thaws built-frozen parameters together with trainable ones, and for
     `rest` taking any: see the module docstring."""
@@ -111,7 +112,7 @@ def check_frozen_thaws(
             caught = positions & frozen
             if not caught or (selector.kind != "rest" and positions <= frozen):
                 continue
-            problems.append(_frozen_warning(selector, phase, sorted(caught), namespace, lora))
+            problems.append(_frozen_warning(selector, phase, caught.as_list(), namespace, lora))
     return problems
 
 

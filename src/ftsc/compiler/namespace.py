@@ -19,10 +19,11 @@ import os
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ftsc.compiler import namespace_cache
 from ftsc.compiler.bulk import collector_paused
+from ftsc.compiler.positions import Positions
 from ftsc.compiler.schema import dotted_names_ok, validate_namespace_data
 from ftsc.io import JsonFileError, parse_json_bytes, read_file_bytes
 from ftsc.wording import counted
@@ -43,6 +44,7 @@ NAMESPACE_VERSION = 1
 _EXPORT_HINT = "export one with `ftsc namespace export` or check the path"
 _FIX_HINT = "fix the file or export it again with `ftsc namespace export`"
 _MAX_LISTED_ERRORS = 5
+_MAX_SIZE_GROUPS = 64  # distinct parameter sizes past which a total is summed name by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ class Namespace:
     __slots__ = (
         "_columns",
         "_fingerprint",
+        "_groups",
         "_numels",
         "_parameters",
         "adapter",
@@ -133,6 +136,7 @@ class Namespace:
     _columns: CacheEntry | None  # a cached load: the parameters' shapes, dtypes and requires_grad
     _fingerprint: str | None
     _numels: tuple[int | None, ...] | None  # per position, built the first time a total is asked
+    _groups: tuple[dict[int | None, int] | None] | None  # (see `_numel_groups`), once computed
 
     def __init__(
         self,
@@ -224,6 +228,7 @@ class Namespace:
         self._columns = None
         self._fingerprint = None
         self._numels = None
+        self._groups = None
         self.model = model
         self.adapter = adapter
         self.modules = tuple(modules)
@@ -245,6 +250,7 @@ class Namespace:
         namespace._columns = entry
         namespace._fingerprint = entry.fingerprint
         namespace._numels = None
+        namespace._groups = None
         namespace.model = entry.model
         namespace.adapter = entry.adapter
         namespace.modules = tuple(ModuleInfo(name, kind) for name, kind in entry.modules)
@@ -340,14 +346,38 @@ class Namespace:
         if not positions:
             return 0
         numels = self._numel_table()
-        chosen = (
-            operator.itemgetter(*positions)(numels)
-            if len(positions) > 1
-            else (numels[next(iter(positions))],)
-        )
+        if isinstance(positions, Positions):
+            groups = self._numel_groups()
+            if groups is not None:  # a few sizes: an AND and a bit count per size
+                bits = positions.bits
+                if bits & groups[None]:
+                    return None
+                return sum(
+                    size * (bits & mask).bit_count() for size, mask in groups.items() if size is not None
+                )
+            chosen: Sequence[int | None] = positions.pick(numels)
+        elif len(positions) > 1:
+            chosen = operator.itemgetter(*positions)(numels)
+        else:
+            chosen = (numels[next(iter(positions))],)
         if None in chosen:
             return None
-        return sum(chosen)  # no None: checked above
+        return sum(cast(Sequence[int], chosen))  # no None: checked above
+
+    def _numel_groups(self) -> dict[int | None, int] | None:
+        """Each size (elements per parameter; None: unknown) with the bitset of the positions of that size,
+        or None when sizes are too many to be worth it: a model repeats a few shapes over and over."""
+        if self._groups is None:
+            groups: dict[int | None, list[int]] = {None: []}
+            for position, numel in enumerate(self._numel_table()):
+                groups.setdefault(numel, []).append(position)
+                if len(groups) > _MAX_SIZE_GROUPS:
+                    break
+            else:
+                self._groups = ({size: Positions.of(found).bits for size, found in groups.items()},)
+            if self._groups is None:
+                self._groups = (None,)
+        return self._groups[0]
 
     def _numel_table(self) -> tuple[int | None, ...]:
         if self._numels is None:

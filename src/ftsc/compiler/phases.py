@@ -4,13 +4,13 @@ namespace (E201-E209, W105, W106).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ftsc import codes
 from ftsc.compiler import optim, settings
 from ftsc.compiler.frozen import built_frozen
 from ftsc.compiler.namespace import Namespace
+from ftsc.compiler.positions import EMPTY, Positions, union
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.diagnostics import Diagnostic, Related, Span, diagnose
 from ftsc.grammar import ast
@@ -215,13 +215,14 @@ def check_epochs(phases: list[PhaseSettings], epoch_transitions_only: bool) -> l
 
 @dataclass
 class Selection:
-    phase_params: list[list[int]] = field(default_factory=list)
-    never_thawed: list[int] = field(default_factory=list)
-    matches: dict[Span, list[int]] = field(default_factory=dict)
+    """What each phase thaws, as sets of positions (bitsets: see `ftsc.compiler.positions`)."""
+
+    phase_params: list[Positions] = field(default_factory=list)
+    never_thawed: Positions = EMPTY
+    matches: dict[Span, Positions] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # For each phase: its selectors with what each thaws there (after excepts), for E201's sites.
-    sites: list[list[tuple[ast.Selector, set[int]]]] = field(default_factory=list)
-    thawed: list[set[int]] = field(default_factory=list)  # what each phase thaws
+    sites: list[list[tuple[ast.Selector, Positions]]] = field(default_factory=list)
     complete: list[bool] = field(default_factory=list)  # every selector of the phase resolved
 
 
@@ -230,25 +231,24 @@ class _Statement:
     """One `thaw` statement: what each of its selectors adds, and then what its excepts remove."""
 
     thaw: ast.Thaw
-    added: list[tuple[ast.Selector, set[int]]] = field(default_factory=list)
+    added: list[tuple[ast.Selector, Positions]] = field(default_factory=list)
 
-    def positions(self) -> set[int]:
-        return set().union(*(positions for _, positions in self.added))
+    def positions(self) -> Positions:
+        return union(positions for _, positions in self.added)
 
-    def remove(self, removed: set[int]) -> None:
-        for _, positions in self.added:
-            positions.difference_update(removed)
+    def remove(self, removed: Positions) -> None:
+        self.added = [(selector, positions - removed) for selector, positions in self.added]
 
 
 def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Namespace | None) -> Selection:
     """What each phase thaws. A `thaw` statement takes the union of its selectors minus its `except`s;
-    the statement holding `rest` is finished last, once every other phase is known. Sets throughout:
-    a 50,000-name schedule is a handful of set operations per selector."""
+    the statement holding `rest` is finished last, once every other phase is known. Bitsets throughout:
+    a 50,000-name schedule is a handful of integer operations per selector."""
     selection = Selection()
     rest: _RestUse | None = None
     for phase in phases:
-        thawed: set[int] = set()
-        sites: list[tuple[ast.Selector, set[int]]] = []
+        thawed = EMPTY
+        sites: list[tuple[ast.Selector, Positions]] = []
         complete = True
         for thaw in phase.thaws:
             statement = _Statement(thaw)
@@ -267,7 +267,7 @@ def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Names
                 if not positions:  # unresolved, or matched nothing (E101): W207 would only repeat it
                     complete = False
                     continue
-                new = set(positions).difference(thawed, *(added for _, added in statement.added))
+                new = positions - thawed - statement.positions()
                 if not new:
                     selection.diagnostics.append(
                         diagnose(
@@ -284,13 +284,12 @@ def select(phases: list[ast.Phase], resolver: SelectorResolver, namespace: Names
             sites.extend(statement.added)
             thawed |= statement.positions()
         selection.sites.append(sites)
-        selection.thawed.append(thawed)
+        selection.phase_params.append(thawed)
         selection.complete.append(complete)
     if rest is not None and namespace is not None:
         _resolve_rest(rest, resolver, selection, len(namespace.names))
-    selection.phase_params = [sorted(thawed) for thawed in selection.thawed]
     if namespace is not None:
-        selection.never_thawed = sorted(set(range(len(namespace.names))).difference(*selection.thawed))
+        selection.never_thawed = Positions.span(0, len(namespace.names)) - union(selection.phase_params)
     return selection
 
 
@@ -310,7 +309,7 @@ def _rest_twice(selector: ast.Selector, first: ast.Selector) -> Diagnostic:
     )
 
 
-def _resolve(resolver: SelectorResolver, selector: ast.Selector, selection: Selection) -> list[int] | None:
+def _resolve(resolver: SelectorResolver, selector: ast.Selector, selection: Selection) -> Positions | None:
     if selector.kind == "rest":  # only `except rest` gets here
         message = "`rest` cannot follow `except`: it means what no phase thaws, so there is nothing to remove"
         selection.diagnostics.append(diagnose(codes.BAD_PATTERN, message, selector.span))
@@ -330,8 +329,7 @@ def _apply_excepts(statement: _Statement, resolver: SelectorResolver, selection:
         if positions is None:
             complete = False
             continue
-        wanted = set(positions)
-        removed: set[int] = set().union(*(added & wanted for _, added in statement.added))
+        removed = positions & statement.positions()
         if positions and not removed:
             selection.diagnostics.append(
                 diagnose(
@@ -348,13 +346,13 @@ def _apply_excepts(statement: _Statement, resolver: SelectorResolver, selection:
 def _resolve_rest(rest: _RestUse, resolver: SelectorResolver, selection: Selection, size: int) -> None:
     """`rest` is every parameter no other statement thaws; then the statement's excepts apply."""
     statement = rest.statement
-    remaining = set(range(size)).difference(statement.positions(), *selection.thawed)
-    selection.matches[rest.selector.span] = sorted(remaining)
+    remaining = Positions.span(0, size) - statement.positions() - union(selection.phase_params)
+    selection.matches[rest.selector.span] = remaining
     statement.added.append((rest.selector, remaining))
     complete = _apply_excepts(statement, resolver, selection)
     selection.complete[rest.phase] = selection.complete[rest.phase] and complete
     selection.sites[rest.phase].extend(statement.added)
-    selection.thawed[rest.phase] |= statement.positions()
+    selection.phase_params[rest.phase] |= statement.positions()
 
 
 def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Namespace) -> list[Diagnostic]:
@@ -366,7 +364,7 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
                 diagnose(codes.EMPTY_PHASE, f"{phase.label} thaws no parameter", phase.header_span)
             )
     frozen = built_frozen(namespace)  # the model's own frozen parameters staying frozen is no surprise
-    never = [position for position in selection.never_thawed if position not in frozen]
+    never = selection.never_thawed - frozen
     if phases and never:
         count = len(never)
         example = namespace.names[never[0]]
@@ -389,29 +387,24 @@ def check_coverage(phases: list[ast.Phase], selection: Selection, namespace: Nam
 def _overlaps(phases: list[ast.Phase], selection: Selection, namespace: Namespace) -> list[Diagnostic]:
     """E201 once per conflict: on the later selector, pointing at the phase that thawed the names first.
 
-    Each name remembers the first phase to thaw it, so a later phase is compared with those owners only,
-    never with every earlier phase: 250 phases thawing one name are 249 conflicts, not 31,125 pairs."""
-    conflicts: dict[tuple[int, Span, Span], list[int]] = defaultdict(list)
-    owners: dict[int, int] | None = None  # position -> the first phase that thaws it, once needed
-    earlier: set[int] = set()
-    for second, thawed in enumerate(selection.thawed):
+    Each earlier phase keeps what it thawed first (`owned`), so a later phase is compared with those
+    owners only: 250 phases thawing one name are 249 conflicts, not 31,125 pairs."""
+    conflicts: dict[tuple[int, Span, Span], Positions] = {}
+    owned: list[Positions] = []  # per phase: what it thaws that no earlier phase does
+    earlier = EMPTY
+    for second, thawed in enumerate(selection.phase_params):
         if not earlier.isdisjoint(thawed):  # rare: only then find which selectors are involved
-            if owners is None:
-                owners = {}
-                for first in reversed(range(second)):  # the earliest phase writes last, and stays
-                    owners.update(dict.fromkeys(selection.thawed[first], first))
             for second_selector, positions in selection.sites[second]:
-                by_owner: defaultdict[int, set[int]] = defaultdict(set)
-                for position in positions & earlier:
-                    by_owner[owners[position]].add(position)
-                for first, taken in by_owner.items():
+                for first, first_owned in enumerate(owned):
+                    taken = positions & first_owned
+                    if not taken:
+                        continue
                     for first_selector, first_positions in selection.sites[first]:
                         shared = taken & first_positions
                         if shared:
                             key = (first, first_selector.span, second_selector.span)
-                            conflicts[key].extend(sorted(shared))
-        if owners is not None:
-            owners.update(dict.fromkeys(thawed - earlier, second))
+                            conflicts[key] = conflicts.get(key, EMPTY) | shared
+        owned.append(thawed - earlier)
         earlier |= thawed
     problems: list[Diagnostic] = []
     for (first, first_span, second_span), found in conflicts.items():

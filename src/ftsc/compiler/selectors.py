@@ -22,7 +22,9 @@ from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex, segment_regexes
 from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex, walk_segments
 from ftsc.compiler.patterns.regex_words import required_segments
+from ftsc.compiler.patterns.tree_walk import Node
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
+from ftsc.compiler.positions import EMPTY, Positions
 from ftsc.compiler.recent import Recent
 from ftsc.diagnostics import Diagnostic, Fix, Related, Span, diagnose
 from ftsc.grammar import ast
@@ -40,13 +42,15 @@ class NamespaceIndex:
     def __init__(self, namespace: Namespace, sorted_positions: Sequence[int] | None = None) -> None:
         self.names = namespace.names
         self.index = namespace.index
-        self.results: dict[str, tuple[int, ...]] = {}  # selector -> what it matched
+        self.results: dict[str, Positions] = {}  # selector -> what it matched
         self._trie: TrieNode | None = None
         self._order = sorted_positions
         self._sorted: tuple[list[str], Sequence[int]] | None = None
         self._segments: dict[str, list[int]] | None = None
         self._segment_sets: dict[str, set[int]] = {}
-        self._tails: dict[int, dict[str, list[int]]] = {}
+        self._nodes: dict[str, Node] = {}
+        self._shapes: dict[str, int] = {}  # prefix -> its shape's number
+        self._shape_ids: dict[str, int] = {}  # the names below a node, relative to it -> a number
         self._children: dict[str, tuple[list[str], frozenset[str]]] = {}  # prefix -> segments after it
 
     @property
@@ -126,27 +130,46 @@ class NamespaceIndex:
         start = bisect.bisect_left(names, prefix + ".")
         return start, bisect.bisect_left(names, prefix + "/", start)  # "/" follows "." in code points
 
-    def remember(self, key: str, positions: list[int]) -> tuple[int, ...]:
+    def node(self, prefix: str) -> Node:
+        """Where the names at or below `prefix` lie in namespace order (kept: the walk asks per sibling)."""
+        known = self._nodes.get(prefix)
+        if known is None:
+            if not prefix:
+                known = Node(0, len(self.names), True)
+            else:
+                start, end = self._below(prefix)
+                inside = self.sorted_positions[start:end]
+                exact = self.index.get(prefix)
+                ends = [*inside, exact] if exact is not None else inside
+                low, high = min(ends), max(ends)
+                known = Node(low, len(ends), high - low + 1 == len(ends))
+            self._nodes[prefix] = known
+        return known
+
+    def shape(self, prefix: str) -> int:
+        """A number for the names below a contiguous node relative to it, in namespace order: two nodes
+        with one number hold the same relative names at the same relative positions."""
+        known = self._shapes.get(prefix)
+        if known is None:
+            node = self.node(prefix)
+            block = "\n" + "\n".join(self.names[node.low : node.low + node.size])
+            relative = block.replace("\n" + prefix + ".", "\n.")  # names cannot hold a newline
+            known = self._shapes[prefix] = self._shape_ids.setdefault(relative, len(self._shape_ids))
+        return known
+
+    def under_bits(self, prefix: str) -> int:
+        """`under(prefix)` as a bitset."""
+        node = self.node(prefix)
+        if node.contiguous:
+            return Positions.span(node.low, node.size).bits
+        return Positions.of(self.under(prefix)).bits
+
+    def remember(self, key: str, positions: Positions) -> Positions:
         """Keep what a selector matched: the language server re-checks unchanged selectors on every edit."""
         if len(self.results) >= _KEEP_RESULTS:
             self.results.clear()
-        kept = self.results[key] = tuple(positions)
-        return kept
-
-    def tails(self, count: int) -> dict[str, list[int]]:
-        """The names grouped by their last `count` segments (a name of exactly `count` segments is its own
-        tail): `head.**.tail` tests each distinct tail once. Built on first use, per count."""
-        found = self._tails.get(count)
-        if found is None:
-            found = {}
-            for position, name in enumerate(self.names):
-                parts = name.rsplit(".", count)
-                if len(parts) > count:
-                    found.setdefault(name[len(parts[0]) + 1 :], []).append(position)
-                elif len(parts) == count:
-                    found.setdefault(name, []).append(position)
-            self._tails[count] = found
-        return found
+        self.results[key] = positions
+        return positions
 
     def having(self, segment: str) -> set[int]:
         """Positions of the names with `segment` among their segments (do not modify the set)."""
@@ -215,7 +238,7 @@ class Resolution:
     """What one selector selects: positions in namespace order, or None when it could not be resolved."""
 
     selector: ast.Selector
-    positions: list[int] | None
+    positions: Positions | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -339,7 +362,7 @@ class SelectorResolver:
         """I107 when every selector missed by the same leading segments (see `prefix_hint`)."""
         return prefix_hint.note(self.shifts, self.misses, self.hits, span)
 
-    def _quick(self, selector: ast.Selector) -> list[int] | None:
+    def _quick(self, selector: ast.Selector) -> Positions | None:
         """What a selector matches, resolved from its text alone (parsed once per text, with spans from
         0): the language server re-checks every unchanged selector on each edit, and parsing and
         substituting each again was a quarter of an edit. None when it matches nothing or has a
@@ -365,17 +388,17 @@ class SelectorResolver:
         key, plain, substituted = found
         position = self.index.index.get(key) if plain else None
         if position is not None:
-            return [position]
+            return Positions(1 << position)
         known = self.index.results.get("pattern:" + key)
         if known:
-            return list(known)
+            return known
         try:
             positions = PatternMatcher(substituted).match(self.index)
         except PatternTooComplex:
             return None
         if not positions:
             return None
-        return list(self.index.remember("pattern:" + key, positions))
+        return self.index.remember("pattern:" + key, positions)
 
     def _binding_text(self, name: str) -> str:
         text = self._binding_texts.get(name)
@@ -405,11 +428,11 @@ class SelectorResolver:
         if self.index is not None and all(isinstance(n, (syntax.Lit, syntax.Dot)) for n in substituted.nodes):
             position = self.index.index.get(syntax.render(substituted))  # a plain name: one lookup
             if position is not None:
-                return Resolution(selector, [position], problems)
+                return Resolution(selector, Positions(1 << position), problems)
         key = "pattern:" + syntax.render(substituted)
         known = self.index.results.get(key) if self.index is not None else None
         if known:
-            return Resolution(selector, list(known), problems)
+            return Resolution(selector, known, problems)
         try:
             matcher = PatternMatcher(substituted)
         except PatternTooComplex as exc:
@@ -430,43 +453,43 @@ class SelectorResolver:
             return Resolution(selector, None)
         position = self.index.index.get(selector.text)
         if position is not None:
-            return Resolution(selector, [position])
+            return Resolution(selector, Positions(1 << position))
         tied = self._tied(selector, selector.text, quoted=True)
         if tied is not None:
-            return Resolution(selector, [], [tied])
+            return Resolution(selector, EMPTY, [tied])
         shift = prefix_hint.find_name_shift(selector.text, self.index.trie, self.index.index)
         if shift is not None:
-            return Resolution(selector, [], [self._shifted(selector, shift, selector.text)])
+            return Resolution(selector, EMPTY, [self._shifted(selector, shift, selector.text)])
         close = closest_name(self.index, selector.text)
         hint = f'; did you mean `"{close}"`?' if close else ""
         fixes = [Fix(f'Replace with "{close}"', selector.text_span, close)] if close else []
         message = f'no parameter is named "{selector.text}"{hint}'
-        return Resolution(selector, [], [diagnose(codes.NO_MATCH, message, selector.span, fixes=fixes)])
+        return Resolution(selector, EMPTY, [diagnose(codes.NO_MATCH, message, selector.span, fixes=fixes)])
 
     def _regex(self, selector: ast.Selector) -> Resolution:
-        try:
-            regex = compile_regex(selector.text)
-        except RegexProblem as exc:
-            at = selector.text_span.start + _source_offset(selector.text, exc.position)
-            return Resolution(selector, None, [diagnose(codes.BAD_PATTERN, exc.message, Span(at, at + 1))])
-        if self.index is None:
-            return Resolution(selector, None)
         key = "regex:" + selector.text
-        known = self.index.results.get(key)
-        if known is None:
+        known = self.index.results.get(key) if self.index is not None else None
+        if known is None:  # a remembered result was compiled without a problem
+            try:
+                regex = compile_regex(selector.text)
+            except RegexProblem as exc:
+                at = selector.text_span.start + _source_offset(selector.text, exc.position)
+                problem = diagnose(codes.BAD_PATTERN, exc.message, Span(at, at + 1))
+                return Resolution(selector, None, [problem])
+            if self.index is None:
+                return Resolution(selector, None)
             segments = segment_regexes(selector.text)
             if segments is not None:  # `a\.b\.\w+`: walked down the segment tree like a pattern
                 known = self.index.remember(key, walk_segments(self.index, segments))
             else:
                 names = self.index.names
                 candidates = self.index.holding_all(required_segments(selector.text))
-                known = self.index.remember(
-                    key, sorted(position for position in candidates if regex.fullmatch(names[position]))
-                )
-        positions = list(known)
+                matched = [position for position in candidates if regex.fullmatch(names[position])]
+                known = self.index.remember(key, Positions.of(matched))
+        positions = known
         if not positions:
             message = f're"{selector.text}" matches no parameter (regexes are matched against the whole name)'
-            return Resolution(selector, [], [diagnose(codes.NO_MATCH, message, selector.span)])
+            return Resolution(selector, EMPTY, [diagnose(codes.NO_MATCH, message, selector.span)])
         return Resolution(selector, positions)
 
     # -- did you mean ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from ftsc.compiler import CompileResult, Namespace
 from ftsc.compiler.classes import resolve_class
 from ftsc.compiler.memory.budget import Budget, format_bytes
 from ftsc.compiler.memory.model import MemoryPlan
+from ftsc.compiler.positions import Positions
 from ftsc.compiler.selectors import SelectorResolver
 from ftsc.compiler.settings import SETTINGS
 from ftsc.diagnostics import Span
@@ -36,7 +37,7 @@ def hover_markdown(result: CompileResult, found: Located) -> str | None:
     return _class(found)
 
 
-def _selection(namespace: Namespace, positions: list[int]) -> str:
+def _selection(namespace: Namespace, positions: Positions) -> str:
     """`**12 params** · 7,087,872 elements (…)`, then the first names."""
     selection = matched(namespace, positions)
     head = f"**{params_label(selection.count)}**"
@@ -88,7 +89,7 @@ def _variable(result: CompileResult, name: str) -> str | None:
     return f"{text}\n\n`${name}` names modules; `${name}.**` matches {_selection(namespace, below)}"
 
 
-def _resolve(resolver: SelectorResolver, text: str) -> list[int] | None:
+def _resolve(resolver: SelectorResolver, text: str) -> Positions | None:
     selector = ast.Selector("pattern", text, Span(0, len(text)), Span(0, len(text)))
     return resolver.resolve(selector).positions
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from lsprotocol import types
 
 from ftsc.compiler import CompileResult
+from ftsc.compiler.positions import Positions, union
 from ftsc.grammar import ast
 from ftsc.lsp.summary import elements_text, matched, names_markdown, params_label, short_number
 
@@ -44,14 +45,13 @@ def thaw_hints(result: CompileResult, start: int, end: int, position: Position) 
     return hints
 
 
-def thawed(result: CompileResult, thaw: ast.Thaw) -> set[int] | None:
+def thawed(result: CompileResult, thaw: ast.Thaw) -> Positions | None:
     """What the statement's selectors match less what its excepts match; None when one is unresolved."""
-    found: set[int] = set()
-    removed: set[int] = set()
-    for selectors, into in ((thaw.selectors, found), (thaw.excepts, removed)):
-        for selector in selectors:
-            positions = result.matches.get(selector.span)
-            if positions is None:
-                return None
-            into.update(positions)
+    chosen: list[Positions] = []
+    for selector in (*thaw.selectors, *thaw.excepts):
+        positions = result.matches.get(selector.span)
+        if positions is None:
+            return None
+        chosen.append(positions)
+    found, removed = union(chosen[: len(thaw.selectors)]), union(chosen[len(thaw.selectors) :])
     return found - removed if thaw.selectors else None

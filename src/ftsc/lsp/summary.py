@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ftsc.compiler import Namespace
+from ftsc.compiler.positions import Positions
+from ftsc.compiler.recent import Recent
 
 SHOWN_NAMES = 8
 
@@ -20,43 +22,27 @@ class Matched:
 
 
 def matched(namespace: Namespace, positions: Iterable[int]) -> Matched:
-    chosen = sorted(set(positions))
-    each, known = _sizes(namespace)
-    if known is not None:  # every shape known: a plain sum
-        elements: int | None = sum(map(known.__getitem__, chosen))
-        total: int | None = sum(known)
-    else:
-        elements, total = _elements(each[position] for position in chosen), None
+    chosen = Positions.of(positions)
+    first = chosen.first(SHOWN_NAMES)
     return Matched(
-        len(chosen), tuple(namespace.names[position] for position in chosen[:SHOWN_NAMES]), elements, total
+        len(chosen),
+        tuple(namespace.names[position] for position in first),
+        namespace.total_numel_at(chosen),
+        _total_elements(namespace),
     )
 
 
-_SIZES: dict[int, tuple[Namespace, tuple[int | None, ...], tuple[int, ...] | None]] = {}
-_KEEP_SIZES = 8
+_TOTALS: Recent[tuple[int | None]] = Recent(keep=8)  # (total,): None is a total, not a miss
 
 
-def _sizes(namespace: Namespace) -> tuple[tuple[int | None, ...], tuple[int, ...] | None]:
-    """Elements per parameter (the second: the same, when every shape is known), computed once per
-    namespace (namespaces are immutable): a hover over `$layers` of a 50,000-name model would otherwise
-    multiply 50,000 shapes out again."""
-    cached = _SIZES.get(id(namespace))
-    if cached is None or cached[0] is not namespace:
-        if len(_SIZES) >= _KEEP_SIZES:
-            _SIZES.clear()
-        each = tuple(parameter.numel for parameter in namespace.parameters)
-        known = tuple(size for size in each if size is not None)
-        cached = _SIZES[id(namespace)] = (namespace, each, known if len(known) == len(each) else None)
-    return cached[1], cached[2]
-
-
-def _elements(numels: Iterable[int | None]) -> int | None:
-    total = 0
-    for numel in numels:
-        if numel is None:
-            return None
-        total += numel
-    return total
+def _total_elements(namespace: Namespace) -> int | None:
+    """Elements in the whole namespace, computed once per namespace (namespaces are immutable): every
+    hover and inlay hint shows its share."""
+    known = _TOTALS.get(id(namespace), namespace)
+    if known is None:
+        total = namespace.total_numel_at(Positions.span(0, len(namespace.names)))
+        known = _TOTALS.put(id(namespace), namespace, (total,))
+    return known[0]
 
 
 def params_label(count: int) -> str:

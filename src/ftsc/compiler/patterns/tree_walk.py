@@ -1,0 +1,209 @@
+"""Match a pattern down the names' segment tree once per *shape* of subtree, not once per name.
+
+A large model repeats itself: 61 decoder layers, each of 256 experts, each expert the same three
+weights. A node's shape is the list of its names relative to it, in namespace order. Two nodes of one
+shape whose names each fill a contiguous run of positions are matched by any pattern at the same
+relative positions, so the walk matches the first and shifts that answer onto the others:
+`model.layers.*.mlp.experts.*.up_proj.weight` walks one layer and one expert, not 15,616 names.
+
+The pattern is a set of alternatives of segment matchers, run as an automaton whose state is a set of
+(alternative, position) pairs; `**` keeps its state and moves on, so an inner `**` needs no other
+strategy. Answers are bitsets (see `ftsc.compiler.positions`): shifting and uniting them runs in C.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple, Protocol
+
+State = tuple[int, int]  # (alternative, position of its next segment matcher)
+States = frozenset[State]
+_NONE: States = frozenset()
+
+
+class Segment(Protocol):
+    """One segment of an alternative (see `matcher.SegmentMatcher`)."""
+
+    @property
+    def double_star(self) -> bool: ...
+
+    @property
+    def choices(self) -> frozenset[str] | None: ...
+
+    def matches(self, segment: str) -> bool: ...
+
+
+class Node(NamedTuple):
+    """A node of the segment tree: its name (if a parameter ends there) and the names below it."""
+
+    low: int  # the smallest position at or below it
+    size: int  # how many names are at or below it
+    contiguous: bool  # whether those names fill positions low .. low + size - 1
+
+
+class Tree(Protocol):
+    """What the walk needs of a namespace (see `selectors.NamespaceIndex`)."""
+
+    index: dict[str, int]
+
+    def segments_after(self, prefix: str) -> list[str]: ...
+
+    def segment_set(self, prefix: str) -> frozenset[str]: ...
+
+    def node(self, prefix: str) -> Node: ...
+
+    def shape(self, prefix: str) -> int: ...
+
+    def under_bits(self, prefix: str) -> int: ...
+
+
+class Automaton:
+    """The alternatives of a pattern run together: a state set steps over one segment at a time."""
+
+    def __init__(self, alternatives: Sequence[Sequence[Segment]]) -> None:
+        self.alternatives = alternatives
+        self.start = self.closure({(alternative, 0) for alternative in range(len(alternatives))})
+        self._steps: dict[tuple[States, str], States] = {}
+        self._closures: dict[State, States] = {}
+
+    def closure(self, states: set[State]) -> States:
+        """Add the states reached by letting a `**` match zero segments."""
+        pending = list(states)
+        closed = set(states)
+        while pending:
+            alternative, position = pending.pop()
+            segments = self.alternatives[alternative]
+            if position < len(segments) and segments[position].double_star:
+                state = (alternative, position + 1)
+                if state not in closed:
+                    closed.add(state)
+                    pending.append(state)
+        return frozenset(closed)
+
+    def step(self, states: States, segment: str) -> States:
+        """The states after `segment` (remembered: a walk asks about `weight` under every node)."""
+        key = (states, segment)
+        known = self._steps.get(key)
+        if known is None:
+            known = _NONE
+            for state in states:
+                alternative, position = state
+                segments = self.alternatives[alternative]
+                if position == len(segments):
+                    continue
+                matcher = segments[position]
+                if matcher.double_star:
+                    following = self._after(state, position)
+                elif matcher.matches(segment):
+                    following = self._after(state, position + 1)
+                else:
+                    continue
+                known = following if not known else known | following
+            self._steps[key] = known
+        return known
+
+    def _after(self, state: State, position: int) -> States:
+        """The closure of `state`'s alternative at `position` (kept per state: most steps take one)."""
+        key = (state[0], position)
+        known = self._closures.get(key)
+        if known is None:
+            known = self._closures[key] = self.closure({key})
+        return known
+
+    def single(self, states: States) -> tuple[Segment, States] | None:
+        """For a lone state before a segment matcher other than `**`: the matcher and the states after it."""
+        if len(states) != 1:
+            return None
+        (state,) = states
+        alternative, position = state
+        segments = self.alternatives[alternative]
+        if position == len(segments) or segments[position].double_star:
+            return None
+        return segments[position], self._after(state, position + 1)
+
+    def accepts(self, states: States) -> bool:
+        return any(position == len(self.alternatives[alternative]) for alternative, position in states)
+
+    def takes_all(self, states: States) -> bool:
+        """Whether some state matches the node and every name below it (only `**`s are left)."""
+        for alternative, position in states:
+            rest = self.alternatives[alternative][position:]
+            if rest and all(matcher.double_star for matcher in rest):
+                return True
+        return False
+
+    def spellings(self, states: States) -> frozenset[str] | None:
+        """Every segment some state can take next, when each spells out its few; None if one is open."""
+        spellings: set[str] = set()
+        for alternative, position in states:
+            segments = self.alternatives[alternative]
+            if position == len(segments):
+                continue
+            choices = segments[position].choices
+            if choices is None:
+                return None
+            spellings |= choices
+        return frozenset(spellings)
+
+
+def walk(automaton: Automaton, tree: Tree) -> int:
+    """The bitset of every name of `tree` the automaton accepts."""
+    return _TreeWalk(automaton, tree).match("", automaton.start)
+
+
+class _TreeWalk:
+    """One walk; what it learns per (shape, states) lives as long as the walk."""
+
+    def __init__(self, automaton: Automaton, tree: Tree) -> None:
+        self.automaton = automaton
+        self.tree = tree
+        self._shared: dict[tuple[int, States], int] = {}  # (shape, states) -> bits from the node's low
+
+    def match(self, prefix: str, states: States) -> int:
+        tree, automaton = self.tree, self.automaton
+        if automaton.takes_all(states):
+            return tree.under_bits(prefix)
+        bits = 0
+        if prefix and automaton.accepts(states):
+            position = tree.index.get(prefix)
+            if position is not None:
+                bits = 1 << position
+        lead = prefix + "." if prefix else ""
+        matched = [(lead + segment, following) for segment, following in self._children(prefix, states)]
+        if len(matched) == 1:
+            child, following = matched[0]
+            return bits | self.match(child, following)
+        # Siblings: those of one shape (so of one size) are walked once.
+        shape_of, shared = tree.shape, self._shared
+        nodes = [tree.node(child) for child, _ in matched]
+        sizes = Counter(node.size for node in nodes)
+        for (child, following), node in zip(matched, nodes, strict=True):
+            if not node.contiguous or sizes[node.size] == 1:  # no sibling can have its shape
+                bits |= self.match(child, following)
+                continue
+            key = (shape_of(child), following)
+            relative = shared.get(key)
+            if relative is None:
+                found = self.match(child, following)
+                shared[key] = found >> node.low
+                bits |= found
+            else:
+                bits |= relative << node.low
+        return bits
+
+    def _children(self, prefix: str, states: States) -> list[tuple[str, States]]:
+        """The segments below `prefix` that some state takes, with the states after each."""
+        tree, automaton = self.tree, self.automaton
+        spellings = automaton.spellings(states)
+        if spellings is None:
+            segments: Iterable[str] = tree.segments_after(prefix)
+        else:
+            below = tree.segment_set(prefix)
+            segments = spellings & below if len(spellings) < len(below) else below & spellings
+        single = automaton.single(states)
+        if single is not None:  # one state: every segment it takes leads to the same states
+            matcher, following = single
+            return [(segment, following) for segment in segments if matcher.matches(segment)]
+        step = automaton.step
+        return [(segment, following) for segment in segments if (following := step(states, segment))]
