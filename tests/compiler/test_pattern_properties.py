@@ -289,13 +289,16 @@ def repeated_names(draw: st.DrawFn) -> list[str]:
     block = list(dict.fromkeys(draw(_blocks)))
     inner = list(dict.fromkeys(draw(_blocks))) if draw(st.booleans()) else None
     outer = draw(st.sampled_from(["layer", "a.layer", "b"]))
-    copies = draw(st.integers(2, 5))
+    copies = draw(st.integers(2, 9))
+    experts = draw(st.integers(2, 7))
     names = []
     for copy in range(copies):
         for relative in block:
             names.append(f"{outer}.{copy}.{relative}")
             if inner is not None and relative == block[0]:  # a second level of repetition below it
-                names.extend(f"{outer}.{copy}.{relative}.{e}.{tail}" for e in range(3) for tail in inner)
+                names.extend(
+                    f"{outer}.{copy}.{relative}.{e}.{tail}" for e in range(experts) for tail in inner
+                )
     names = list(dict.fromkeys(names))
     variant = draw(st.integers(0, 4))
     if variant == 1:  # one copy has a name more
@@ -321,6 +324,18 @@ def test_matcher_agrees_with_the_reference_on_repeated_structure(data: st.DataOb
         reference_regex(pattern),
         names,
     )
+
+
+@pytest.mark.parametrize("copies", [1, 2, 3, 5, 7, 8, 13, 16, 31])
+@pytest.mark.parametrize(
+    "pattern",
+    ["b.*.a", "b.*.**", "b.{1..}.c.*", "b.{0..5,7,9..11}.**", "**.c.d", "b.*.{a,c.*}", "**.{2..6}.a"],
+)
+def test_runs_of_repeated_children_are_matched_whole(copies: int, pattern: str) -> None:
+    """Children of one shape side by side are matched once and repeated along each run: every run
+    length, and runs broken by gaps, select what the reference selects."""
+    names = ["head", *(f"b.{copy}.{relative}" for copy in range(copies) for relative in ("a", "c.d", "c.e"))]
+    assert ftsc_match(pattern, Namespace.from_names(names)) == reference_match(pattern, names)
 
 
 @settings(max_examples=80, deadline=None)

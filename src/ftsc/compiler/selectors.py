@@ -22,7 +22,7 @@ from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex, segment_regexes
 from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex, walk_segments
 from ftsc.compiler.patterns.regex_words import required_segments
-from ftsc.compiler.patterns.tree_walk import Node
+from ftsc.compiler.patterns.tree_walk import Node, Uniform
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
 from ftsc.compiler.positions import EMPTY, Positions
 from ftsc.compiler.recent import Recent
@@ -50,6 +50,7 @@ class NamespaceIndex:
         self._segment_sets: dict[str, set[int]] = {}
         self._nodes: dict[str, Node] = {}
         self._shapes: dict[str, int] = {}  # prefix -> its shape's number
+        self._uniform: dict[str, Uniform | None] = {}
         self._shape_ids: dict[str, int] = {}  # the names below a node, relative to it -> a number
         self._children: dict[str, tuple[list[str], frozenset[str]]] = {}  # prefix -> segments after it
 
@@ -156,6 +157,27 @@ class NamespaceIndex:
             relative = block.replace("\n" + prefix + ".", "\n.")  # names cannot hold a newline
             known = self._shapes[prefix] = self._shape_ids.setdefault(relative, len(self._shape_ids))
         return known
+
+    def uniform(self, prefix: str) -> Uniform | None:
+        """The children of `prefix` when they all have one shape and fill its positions one after the other
+        (kept: the experts of every layer are matched this way)."""
+        if prefix in self._uniform:
+            return self._uniform[prefix]
+        found = None
+        node = self.node(prefix)
+        segments = self.segments_after(prefix)
+        if node.contiguous and len(segments) >= 2 and prefix not in self.index:
+            lead = prefix + "." if prefix else ""
+            children = [self.node(lead + segment) for segment in segments]
+            size = children[0].size
+            if size * len(children) == node.size and all(c.contiguous and c.size == size for c in children):
+                shapes = {self.shape(lead + segment) for segment in segments}
+                if len(shapes) == 1:
+                    places = (1 << ((c.low - node.low) // size) for c in children)
+                    order = dict(zip(segments, places, strict=True))
+                    found = Uniform(shapes.pop(), size, order)
+        self._uniform[prefix] = found
+        return found
 
     def under_bits(self, prefix: str) -> int:
         """`under(prefix)` as a bitset."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -248,11 +248,11 @@ def _spellings(atoms: tuple[Atom, ...]) -> frozenset[str] | None:
     """Every string a run of atoms matches, if it is finite and small; else None."""
     found = {""}
     for atom in atoms:
-        options: set[str]
+        options: Set[str]
         if isinstance(atom, s.Lit):
             options = {atom.text}
         elif isinstance(atom, s.Range) and atom.hi is not None and atom.hi - atom.lo < MAX_CHOICES:
-            options = {str(number) for number in range(atom.lo, atom.hi + 1)}
+            options = _numbers(atom.lo, atom.hi)
         elif isinstance(atom, s.Alt):
             options = set()
             for option in atom.options:
@@ -266,6 +266,12 @@ def _spellings(atoms: tuple[Atom, ...]) -> frozenset[str] | None:
         if len(found) > MAX_CHOICES:
             return None
     return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1024)
+def _numbers(lo: int, hi: int) -> frozenset[str]:
+    """`{lo..hi}` spelt out (a schedule writes the same few ranges in many selectors)."""
+    return frozenset(str(number) for number in range(lo, hi + 1))
 
 
 def _name_regex(alternative: Alternative) -> str:

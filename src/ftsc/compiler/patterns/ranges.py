@@ -6,7 +6,10 @@ PyTorch names the children of `nn.Sequential` and `nn.ModuleList`.
 
 from __future__ import annotations
 
+import functools
 
+
+@functools.lru_cache(maxsize=1024)
 def range_regex(lo: int, hi: int | None) -> str:
     """A regex (no anchors, no groups that capture) matching canonical integers in [lo, hi]."""
     if hi is None:

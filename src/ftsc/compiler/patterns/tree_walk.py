@@ -14,8 +14,10 @@ strategy. Answers are bitsets (see `ftsc.compiler.positions`): shifting and unit
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import NamedTuple, Protocol
+
+from ftsc.compiler.positions import Positions
 
 State = tuple[int, int]  # (alternative, position of its next segment matcher)
 States = frozenset[State]
@@ -31,6 +33,9 @@ class Segment(Protocol):
     @property
     def choices(self) -> frozenset[str] | None: ...
 
+    @property
+    def any_segment(self) -> bool: ...
+
     def matches(self, segment: str) -> bool: ...
 
 
@@ -40,6 +45,14 @@ class Node(NamedTuple):
     low: int  # the smallest position at or below it
     size: int  # how many names are at or below it
     contiguous: bool  # whether those names fill positions low .. low + size - 1
+
+
+class Uniform(NamedTuple):
+    """The children of a node that all have one shape and fill its positions one after the other."""
+
+    shape: int
+    size: int  # names at or below each child
+    bits: dict[str, int]  # child segment -> 1 << its place among them, in namespace order
 
 
 class Tree(Protocol):
@@ -57,6 +70,8 @@ class Tree(Protocol):
 
     def under_bits(self, prefix: str) -> int: ...
 
+    def uniform(self, prefix: str) -> Uniform | None: ...
+
 
 class Automaton:
     """The alternatives of a pattern run together: a state set steps over one segment at a time."""
@@ -66,6 +81,7 @@ class Automaton:
         self.start = self.closure({(alternative, 0) for alternative in range(len(alternatives))})
         self._steps: dict[tuple[States, str], States] = {}
         self._closures: dict[State, States] = {}
+        self._splits: dict[States, tuple[frozenset[str], tuple[Callable[[str], bool], ...], States]] = {}
 
     def closure(self, states: set[State]) -> States:
         """Add the states reached by letting a `**` match zero segments."""
@@ -122,6 +138,29 @@ class Automaton:
             return None
         return segments[position], self._after(state, position + 1)
 
+    def split(self, states: States) -> tuple[frozenset[str], tuple[Callable[[str], bool], ...], States]:
+        """What decides the step after `states`: the segments their finite matchers spell, the tests of
+        their open ones, and the states after a segment that none of them takes (the `**`s staying)."""
+        known = self._splits.get(states)
+        if known is None:
+            spelt: set[str] = set()
+            tests = []
+            stay = _NONE
+            for state in states:
+                alternative, position = state
+                segments = self.alternatives[alternative]
+                if position == len(segments):
+                    continue
+                matcher = segments[position]
+                if matcher.double_star:
+                    stay |= self._after(state, position)
+                elif matcher.choices is not None:
+                    spelt |= matcher.choices
+                else:
+                    tests.append(matcher.matches)
+            known = self._splits[states] = (frozenset(spelt), tuple(tests), stay)
+        return known
+
     def accepts(self, states: States) -> bool:
         return any(position == len(self.alternatives[alternative]) for alternative, position in states)
 
@@ -169,12 +208,18 @@ class _TreeWalk:
             position = tree.index.get(prefix)
             if position is not None:
                 bits = 1 << position
+        groups = self._children(prefix, states)
+        if not groups:
+            return bits
         lead = prefix + "." if prefix else ""
-        matched = [(lead + segment, following) for segment, following in self._children(prefix, states)]
-        if len(matched) == 1:
-            child, following = matched[0]
-            return bits | self.match(child, following)
+        if len(groups) == 1 and len(groups[0][0]) == 1:
+            (segment,), following = groups[0]
+            return bits | self.match(lead + segment, following)
+        uniform = tree.uniform(prefix)
+        if uniform is not None:
+            return bits | self._match_uniform(prefix, uniform, groups)
         # Siblings: those of one shape (so of one size) are walked once.
+        matched = [(lead + segment, following) for segments, following in groups for segment in segments]
         shape_of, shared = tree.shape, self._shared
         nodes = [tree.node(child) for child, _ in matched]
         sizes = Counter(node.size for node in nodes)
@@ -185,25 +230,71 @@ class _TreeWalk:
             key = (shape_of(child), following)
             relative = shared.get(key)
             if relative is None:
-                found = self.match(child, following)
-                shared[key] = found >> node.low
-                bits |= found
+                matches = self.match(child, following)
+                shared[key] = matches >> node.low
+                bits |= matches
             else:
                 bits |= relative << node.low
         return bits
 
-    def _children(self, prefix: str, states: States) -> list[tuple[str, States]]:
-        """The segments below `prefix` that some state takes, with the states after each."""
+    def _match_uniform(self, prefix: str, uniform: Uniform, groups: list[tuple[list[str], States]]) -> int:
+        """Children of one shape, one after the other (the experts of a layer): each group of those that
+        reach the same states is matched once, and its answer repeated along each run of adjacent children
+        of the group by doubling, in a few operations on integers however long the run."""
+        bits = 0
+        size = uniform.size
+        lead = prefix + "." if prefix else ""
+        for segments, following in groups:
+            key = (uniform.shape, following)
+            relative = self._shared.get(key)
+            if relative is None:
+                child = lead + segments[0]
+                relative = self._shared[key] = self.match(child, following) >> self.tree.node(child).low
+            if not relative:
+                continue
+            indexes = Positions(sum(map(uniform.bits.__getitem__, segments)))  # distinct powers of two
+            for start, end in indexes.runs(len(segments)) or ():
+                bits |= _repeated(relative, size, end - start) << (start * size)
+        return bits << self.tree.node(prefix).low
+
+    def _children(self, prefix: str, states: States) -> list[tuple[list[str], States]]:
+        """The segments below `prefix` that some state takes, grouped by the states they lead to."""
         tree, automaton = self.tree, self.automaton
         spellings = automaton.spellings(states)
         if spellings is None:
-            segments: Iterable[str] = tree.segments_after(prefix)
+            segments: Collection[str] = tree.segments_after(prefix)
         else:
             below = tree.segment_set(prefix)
             segments = spellings & below if len(spellings) < len(below) else below & spellings
         single = automaton.single(states)
         if single is not None:  # one state: every segment it takes leads to the same states
             matcher, following = single
-            return [(segment, following) for segment in segments if matcher.matches(segment)]
-        step = automaton.step
-        return [(segment, following) for segment in segments if (following := step(states, segment))]
+            if matcher.any_segment or matcher.choices is not None:  # `*`, or spelt out (so intersected)
+                taken = list(segments)
+            else:
+                taken = [segment for segment in segments if matcher.matches(segment)]
+            return [(taken, following)] if taken else []
+        spelt, tests, stay = automaton.split(states)
+        groups: dict[States, list[str]] = {}
+        staying: list[str] = []  # the segments that only a `**` takes: they lead to `stay`
+        for segment in segments:
+            if segment in spelt or (tests and any(test(segment) for test in tests)):
+                following = automaton.step(states, segment)
+                if following:
+                    groups.setdefault(following, []).append(segment)
+            elif stay:
+                staying.append(segment)
+        if staying:
+            groups.setdefault(stay, []).extend(staying)
+        return [(taken, following) for following, taken in groups.items()]
+
+
+def _repeated(bits: int, size: int, count: int) -> int:
+    """`bits` (within `size` positions) repeated `count` times, one copy every `size` positions."""
+    result, copies = bits, 1
+    while copies * 2 <= count:
+        result |= result << (copies * size)
+        copies *= 2
+    if copies < count:
+        result |= _repeated(bits, size, count - copies) << (copies * size)
+    return result
