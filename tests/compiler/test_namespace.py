@@ -23,6 +23,7 @@ from ftsc.compiler.namespace import (
     ParameterInfo,
     load_namespace,
 )
+from ftsc.compiler.positions import Positions
 from ftsc.compiler.schema import (
     check_schemas,
     dotted_names_ok,
@@ -648,3 +649,20 @@ def test_plan_fast_path_matches_jsonschema(params: list[Any], frozen: list[Any],
         plan["frozen"] = frozen
     # the schema's problems, else what a schema cannot see (phase indexes, names, parameters owned twice)
     assert validate_plan_data(plan) == (jsonschema_only("plan", plan) or plan_invariant_problems(plan))
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.integers(0, 7), st.integers(0, 200)), min_size=1, max_size=120),
+    st.data(),
+)
+def test_a_set_of_positions_totals_what_its_names_total(sizes: list[int | None], data: st.DataObject) -> None:
+    """A selection's elements come from per-size bitsets when the sizes are few (up to 64) and name by
+    name when they are many; either way the total is the sum, or None when a chosen size is unknown."""
+    namespace = Namespace(
+        [ParameterInfo(f"p{index}", None if size is None else (size,)) for index, size in enumerate(sizes)]
+    )
+    chosen = data.draw(st.sets(st.integers(0, len(sizes) - 1)))
+    picked = [sizes[position] for position in chosen]
+    expected = None if None in picked else sum(size for size in picked if size is not None)
+    assert namespace.total_numel_at(Positions.of(chosen)) == expected
+    assert namespace.total_numel_at(chosen) == expected

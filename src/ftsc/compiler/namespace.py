@@ -45,6 +45,8 @@ _EXPORT_HINT = "export one with `ftsc namespace export` or check the path"
 _FIX_HINT = "fix the file or export it again with `ftsc namespace export`"
 _MAX_LISTED_ERRORS = 5
 _MAX_SIZE_GROUPS = 64  # distinct parameter sizes past which a total is summed name by name
+# For each size code, a translation of a string of codes into binary digits: "1" where the code is.
+_DIGIT_OF = [bytes(49 if byte == code else 48 for byte in range(256)) for code in range(_MAX_SIZE_GROUPS)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,15 +370,17 @@ class Namespace:
         """Each size (elements per parameter; None: unknown) with the bitset of the positions of that size,
         or None when sizes are too many to be worth it: a model repeats a few shapes over and over."""
         if self._groups is None:
-            groups: dict[int | None, list[int]] = {None: []}
-            for position, numel in enumerate(self._numel_table()):
-                groups.setdefault(numel, []).append(position)
-                if len(groups) > _MAX_SIZE_GROUPS:
-                    break
-            else:
-                self._groups = ({size: Positions.of(found).bits for size, found in groups.items()},)
-            if self._groups is None:
+            numels = self._numel_table()
+            sizes = list(set(numels) | {None})
+            if len(sizes) > _MAX_SIZE_GROUPS:
                 self._groups = (None,)
+            else:  # each position's size as one byte, then one translation per size: all in C
+                codes = bytes(map({size: code for code, size in enumerate(sizes)}.__getitem__, numels))
+                groups = {}
+                for code, size in enumerate(sizes):
+                    digits = codes.translate(_DIGIT_OF[code])[::-1]  # "1" where the size is, highest first
+                    groups[size] = int(digits, 2) if digits else 0
+                self._groups = (groups,)
         return self._groups[0]
 
     def _numel_table(self) -> tuple[int | None, ...]:

@@ -50,7 +50,8 @@ class NamespaceIndex:
         self._segment_sets: dict[str, set[int]] = {}
         self._nodes: dict[str, Node] = {}
         self._shapes: dict[str, int] = {}  # prefix -> its shape's number
-        self._uniform: dict[str, Uniform | None] = {}
+        self._uniform: dict[int | str, Uniform | None] = {}  # a node's key -> its children's, if uniform
+        self._children_of_shape: dict[int, tuple[list[str], frozenset[str]]] = {}
         self._shape_ids: dict[str, int] = {}  # the names below a node, relative to it -> a number
         self._children: dict[str, tuple[list[str], frozenset[str]]] = {}  # prefix -> segments after it
 
@@ -81,17 +82,43 @@ class NamespaceIndex:
         and kept (the nodes a schedule visits, not the whole tree)."""
         known = self._children.get(prefix)
         if known is None:
-            known = self._children[prefix] = self._find_segments_after(prefix)
+            known = self._children[prefix] = self._children_of(prefix)
         return known[0]
 
     def segment_set(self, prefix: str) -> frozenset[str]:
         """`segments_after(prefix)` as a set: `prefix.segment` is a name or the prefix of one."""
         known = self._children.get(prefix)
         if known is None:
-            known = self._children[prefix] = self._find_segments_after(prefix)
+            known = self._children[prefix] = self._children_of(prefix)
         return known[1]
 
-    def _find_segments_after(self, prefix: str) -> tuple[list[str], frozenset[str]]:
+    def _children_of(self, prefix: str) -> tuple[list[str], frozenset[str]]:
+        """A node with many children is looked up by its shape first: one of the same shape has the same
+        children (the experts of each layer), and writing out the shape costs less than their bisections."""
+        found = self._find_segments_after(prefix, _MANY_CHILDREN)
+        if found is not None:
+            return found
+        key = self._key(prefix)
+        known = self._children_of_shape.get(key) if isinstance(key, int) else None
+        if known is None:
+            known = self._find_segments_after(prefix)
+            assert known is not None
+            if isinstance(key, int):
+                self._children_of_shape[key] = known
+        return known
+
+    def _key(self, prefix: str) -> int | str:
+        """What facts about a node of many children are kept under: its shape when it is contiguous and
+        not one of a kind (too large to have a twin: writing out its shape would cost more), else itself."""
+        node = self.node(prefix)
+        if prefix and node.contiguous and node.size <= _UNSHAPED_SIZE:
+            return self.shape(prefix)
+        return prefix
+
+    def _find_segments_after(
+        self, prefix: str, most: int | None = None
+    ) -> tuple[list[str], frozenset[str]] | None:
+        """The segments after `prefix`, by one bisection per child; None past `most` of them."""
         names, _ = self._sorted_names()
         lead = prefix + "." if prefix else ""
         position = bisect.bisect_left(names, lead) if lead else 0
@@ -107,6 +134,8 @@ class NamespaceIndex:
             else:
                 found[name[start:dot]] = None
                 position = bisect.bisect_left(names, name[:dot] + "/", position)  # past `…segment.*`
+            if most is not None and len(found) > most:
+                return None
         return list(found), frozenset(found)
 
     def under(self, prefix: str) -> list[int]:
@@ -160,23 +189,24 @@ class NamespaceIndex:
 
     def uniform(self, prefix: str) -> Uniform | None:
         """The children of `prefix` when they all have one shape and fill its positions one after the other
-        (kept: the experts of every layer are matched this way)."""
-        if prefix in self._uniform:
-            return self._uniform[prefix]
-        found = None
+        (kept per shape: the experts of every layer are matched this way)."""
         node = self.node(prefix)
         segments = self.segments_after(prefix)
-        if node.contiguous and len(segments) >= 2 and prefix not in self.index:
-            lead = prefix + "." if prefix else ""
-            children = [self.node(lead + segment) for segment in segments]
-            size = children[0].size
-            if size * len(children) == node.size and all(c.contiguous and c.size == size for c in children):
-                shapes = {self.shape(lead + segment) for segment in segments}
-                if len(shapes) == 1:
-                    places = (1 << ((c.low - node.low) // size) for c in children)
-                    order = dict(zip(segments, places, strict=True))
-                    found = Uniform(shapes.pop(), size, order)
-        self._uniform[prefix] = found
+        if not node.contiguous or prefix in self.index or len(segments) < 2:
+            return None
+        key = self._key(prefix) if len(segments) > _MANY_CHILDREN else prefix
+        if key in self._uniform:
+            return self._uniform[key]
+        found = None
+        lead = prefix + "." if prefix else ""
+        children = [self.node(lead + segment) for segment in segments]
+        size = children[0].size
+        if size * len(children) == node.size and all(c.contiguous and c.size == size for c in children):
+            shapes = {self.shape(lead + segment) for segment in segments}
+            if len(shapes) == 1:
+                places = (1 << ((c.low - node.low) // size) for c in children)
+                found = Uniform(shapes.pop(), size, dict(zip(segments, places, strict=True)))
+        self._uniform[key] = found
         return found
 
     def under_bits(self, prefix: str) -> int:
@@ -243,6 +273,8 @@ def _relative_parse(text: str) -> tuple[syntax.Seq, tuple[str, ...]] | None:
 # is a plain name: literal segments only, the substituted pattern)
 _KEYS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, bool, syntax.Seq]] = {}
 
+_MANY_CHILDREN = 16  # children past which a node's facts are kept per shape (else per node)
+_UNSHAPED_SIZE = 16_384  # names below a node past which they are kept per node (it is one of a kind)
 _INDEXES: Recent[NamespaceIndex] = Recent(keep=8)
 _KEEP_RESULTS = 4096
 
