@@ -29,7 +29,19 @@ async def complete(client: LanguageClient, tmp_path: Path, text: str) -> list[ty
     if result is None:
         return []
     assert isinstance(result, types.CompletionList)
-    return list(result.items)
+    return [applied_defaults(item, result.item_defaults) for item in result.items]
+
+
+def applied_defaults(
+    item: types.CompletionItem, defaults: types.CompletionItemDefaults | None
+) -> types.CompletionItem:
+    """The item as a client reads it (LSP 3.17): without an edit of its own, it replaces the list's
+    `itemDefaults.editRange` with its `textEditText`, else its label."""
+    if item.text_edit is not None or defaults is None or defaults.edit_range is None:
+        return item
+    assert isinstance(defaults.edit_range, types.Range)
+    item.text_edit = types.TextEdit(defaults.edit_range, item.text_edit_text or item.label)
+    return item
 
 
 def labels(items: list[types.CompletionItem]) -> set[str]:
@@ -59,6 +71,29 @@ async def test_a_typed_segment_is_replaced(client: LanguageClient, tmp_path: Pat
         types.Range(start, position_of(text, len(text), encoding)), "pooler"
     )
     assert start.character == {"utf-16": 28, "utf-8": 30}[encoding]  # the emoji: 2 UTF-16 units, 4 bytes
+
+
+async def test_the_shared_range_is_sent_once_to_clients_that_read_it(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """Neovim 0.11 reads `itemDefaults.editRange` (LSP 3.17): the range all 12 layers replace is sent once,
+    and items whose text is their label carry nothing more. The VS Code 1.65 profile does not: each item
+    has its own edit."""
+    text = HEAD + "phase a { thaw $layers.1"
+    uri = open_document(client, tmp_path / "a.fts", text)
+    encoding = client.ftsc_encoding  # type: ignore[attr-defined]
+    result = await client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), position_of(text, len(text), encoding))
+    )
+    assert isinstance(result, types.CompletionList)
+    start, end = position_of(text, len(text) - 1, encoding), position_of(text, len(text), encoding)
+    if client.ftsc_name == "neovim":  # type: ignore[attr-defined]
+        assert result.item_defaults is not None and result.item_defaults.edit_range == types.Range(start, end)
+        assert all(item.text_edit is None for item in result.items)
+        assert {item.label for item in result.items} >= {"1", "10", "11"}
+    else:
+        assert result.item_defaults is None
+        assert all(edit(item).range == types.Range(start, end) for item in result.items)
 
 
 async def test_inside_an_alternation(client: LanguageClient, tmp_path: Path) -> None:

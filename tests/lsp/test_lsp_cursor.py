@@ -4,12 +4,14 @@ are the many small cases the server tests would take minutes for)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsprotocol import types
 
 from ftsc.compiler.namespace import Namespace
 from ftsc.compiler.settings import EARLY_STOPPING_KEYS
 from ftsc.lsp.completion import complete, split_pattern
-from ftsc.lsp.cursor import cursor_at
+from ftsc.lsp.cursor import Cursor, _closed, _place, _Scanner, cursor_at
 
 NAMESPACE = Namespace.from_names(
     [f"model.layers.{i}.{part}.weight" for i in range(3) for part in ("attn", "mlp")] + ["head.weight"]
@@ -20,7 +22,7 @@ def offered(before: str) -> list[str]:
     def edit_range(replaced: str) -> types.Range:
         return types.Range(types.Position(0, len(before) - len(replaced)), types.Position(0, len(before)))
 
-    return [item.label for item in complete(cursor_at(before), NAMESPACE, [], edit_range)]
+    return [item.label for item in complete(cursor_at(before), NAMESPACE, [], edit_range).items]
 
 
 @pytest.mark.parametrize(
@@ -91,3 +93,50 @@ def test_values_and_table_keys() -> None:
     assert offered("defaults { lr = ") == []
     assert offered("defaults { early_stopping = { ") == list(EARLY_STOPPING_KEYS)
     assert offered("defaults { optimizer = torch.optim.") == []  # dotted names are the user's own
+
+
+_FRAGMENTS = [
+    "fts 1\n",
+    'use namespace "ns.json"\n',
+    "let layers = model.layers\n",
+    "let x = a.{b,c\n",
+    "defaults {\n",
+    "    lr = 1e-5\n",
+    "    optimizer = AdamW(lr = 1e-4, \n",
+    "phase head {\n",
+    "phase ",
+    '"two words" {\n',
+    '    thaw $layers.*.mlp.**, a.b except re"x\\.y"\n',
+    "    until epoch 2\n",
+    "}\n",
+    "# a comment { with a brace\n",
+    '"an unclosed string\n',
+    "    thaw rest\n",
+    "phase tail { thaw a.",
+    '    early_stopping = { monitor = "val", ',
+    "{\n",
+    "(\n",
+    ")\n",
+    "\n",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=14))
+def test_resuming_at_a_statement_gives_the_place_a_whole_scan_gives(fragments: list[str]) -> None:
+    """`cursor_at` starts at the last line that opens a top-level statement, with the state it kept from
+    scanning the text above before; at every prefix of a document, typed in order, the place must be the
+    one a scan of the whole prefix finds."""
+    text = "".join(fragments)
+    for end in range(len(text) + 1):
+        before = text[:end]
+        assert cursor_at(before) == _scanned_whole(before), repr(before)
+
+
+def _scanned_whole(before: str) -> Cursor:
+    scanner = _Scanner(before)
+    last = scanner.scan()
+    if last is not None and last[0] in ("comment", "string") and not _closed(last):
+        return Cursor("none", "")
+    typed = last is not None and last[0] in ("word", "pattern", "number")
+    return _place(scanner, last[1] if last is not None and typed else "")

@@ -22,7 +22,7 @@ from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.linear_regex import RegexProblem, compile_regex, segment_regexes
 from ftsc.compiler.patterns.matcher import MAX_REQUIRED, PatternMatcher, PatternTooComplex, walk_segments
 from ftsc.compiler.patterns.regex_words import required_segments
-from ftsc.compiler.patterns.tree_walk import Node, Uniform
+from ftsc.compiler.patterns.tree_walk import Node, Shared, Uniform
 from ftsc.compiler.patterns.trie import TrieNode, build_trie, children, find
 from ftsc.compiler.positions import EMPTY, Positions
 from ftsc.compiler.recent import Recent
@@ -40,6 +40,7 @@ class NamespaceIndex:
     """
 
     def __init__(self, namespace: Namespace, sorted_positions: Sequence[int] | None = None) -> None:
+        self.namespace = namespace
         self.names = namespace.names
         self.index = namespace.index
         self.results: dict[str, Positions] = {}  # selector -> what it matched
@@ -98,7 +99,7 @@ class NamespaceIndex:
         found = self._find_segments_after(prefix, _MANY_CHILDREN)
         if found is not None:
             return found
-        key = self._key(prefix)
+        key = self.key(prefix)
         known = self._children_of_shape.get(key) if isinstance(key, int) else None
         if known is None:
             known = self._find_segments_after(prefix)
@@ -107,7 +108,7 @@ class NamespaceIndex:
                 self._children_of_shape[key] = known
         return known
 
-    def _key(self, prefix: str) -> int | str:
+    def key(self, prefix: str) -> int | str:
         """What facts about a node of many children are kept under: its shape when it is contiguous and
         not one of a kind (too large to have a twin: writing out its shape would cost more), else itself."""
         node = self.node(prefix)
@@ -194,7 +195,7 @@ class NamespaceIndex:
         segments = self.segments_after(prefix)
         if not node.contiguous or prefix in self.index or len(segments) < 2:
             return None
-        key = self._key(prefix) if len(segments) > _MANY_CHILDREN else prefix
+        key = self.key(prefix) if len(segments) > _MANY_CHILDREN else prefix
         if key in self._uniform:
             return self._uniform[key]
         found = None
@@ -205,7 +206,7 @@ class NamespaceIndex:
             shapes = {self.shape(lead + segment) for segment in segments}
             if len(shapes) == 1:
                 places = (1 << ((c.low - node.low) // size) for c in children)
-                found = Uniform(shapes.pop(), size, dict(zip(segments, places, strict=True)))
+                found = Uniform(size, dict(zip(segments, places, strict=True)))
         self._uniform[key] = found
         return found
 
@@ -308,6 +309,7 @@ class SelectorResolver:
         self.hits = 0
         self.misses = 0
         self.shifts: list[prefix_hint.Shift] = []
+        self._shared: Shared = {}  # what the walks of this compile learnt per shape of node (see `walk`)
         self._bind(lets)
 
     # -- let bindings ------------------------------------------------------------------------------
@@ -447,7 +449,7 @@ class SelectorResolver:
         if known:
             return known
         try:
-            positions = PatternMatcher(substituted).match(self.index)
+            positions = PatternMatcher(substituted).match(self.index, self._shared)
         except PatternTooComplex:
             return None
         if not positions:
@@ -494,7 +496,7 @@ class SelectorResolver:
         if self.index is None:
             return Resolution(selector, None, problems)
         try:
-            positions = matcher.match(self.index)
+            positions = matcher.match(self.index, self._shared)
         except PatternTooComplex as exc:  # its regex is past RE2's memory budget
             return Resolution(selector, None, [diagnose(codes.BAD_PATTERN, exc.message, exc.span)])
         self.index.remember(key, positions)
@@ -534,7 +536,7 @@ class SelectorResolver:
                 return Resolution(selector, None)
             segments = segment_regexes(selector.text)
             if segments is not None:  # `a\.b\.\w+`: walked down the segment tree like a pattern
-                known = self.index.remember(key, walk_segments(self.index, segments))
+                known = self.index.remember(key, walk_segments(self.index, segments, self._shared))
             else:
                 names = self.index.names
                 candidates = self.index.holding_all(required_segments(selector.text))

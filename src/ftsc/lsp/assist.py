@@ -71,7 +71,7 @@ def register(server: FtscLanguageServer) -> None:
         def edit_range(replaced: str) -> types.Range:
             return types.Range(types.Position(line, character - units(replaced, encoding)), end)
 
-        return types.CompletionList(is_incomplete=False, items=complete(cursor, namespace, lets, edit_range))
+        return complete(cursor, namespace, lets, edit_range, default_range=_takes_default_range(ls))
 
     @handler(
         server, types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False), neutral=list
@@ -115,6 +115,14 @@ async def _settled(state: DocumentState) -> None:
     pending = state.pending
     if isinstance(pending, asyncio.Task) and not pending.done():
         await asyncio.wait({pending})
+
+
+def _takes_default_range(ls: FtscLanguageServer) -> bool:
+    """Whether the client reads one edit range for all items (`completionList.itemDefaults`, LSP 3.17)."""
+    document = ls.client_capabilities.text_document
+    completion = document.completion if document is not None else None
+    listed = completion.completion_list if completion is not None else None
+    return listed is not None and "editRange" in (listed.item_defaults or ())
 
 
 async def _latest(ls: FtscLanguageServer, uri: str) -> Analysis | None:

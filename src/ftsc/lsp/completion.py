@@ -7,7 +7,9 @@ completion offers is what the compiler accepts.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from lsprotocol import types
 
@@ -32,10 +34,18 @@ MAX_SEGMENTS = 2000
 
 
 def complete(
-    cursor: Cursor, namespace: Namespace | None, lets: Sequence[ast.Let], edit_range: EditRange
-) -> list[types.CompletionItem]:
-    """`namespace` and `lets` come from the last good compile; the cursor's own lets (typed since) win."""
-    offer = _Offer(cursor.partial, edit_range)
+    cursor: Cursor,
+    namespace: Namespace | None,
+    lets: Sequence[ast.Let],
+    edit_range: EditRange,
+    *,
+    default_range: bool = False,
+) -> types.CompletionList:
+    """`namespace` and `lets` come from the last good compile; the cursor's own lets (typed since) win.
+
+    With `default_range` (a client that reads `itemDefaults.editRange`, LSP 3.17: VS Code, Neovim 0.11),
+    the range most items replace is sent once, not in each of 256 experts' items."""
+    offer = _Offer(cursor.partial)
     place = cursor.place
     if place == "top":
         offer.words(TOP_KEYWORDS, Kind.Keyword)
@@ -54,16 +64,25 @@ def complete(
         offer.words(keys, Kind.Property, suffix=" = ")
     elif place == "selector":
         _selector(offer, cursor, namespace, lets)
-    return offer.items
+    return offer.completion_list(edit_range, default_range)
+
+
+@dataclass(frozen=True)
+class _Item:
+    label: str
+    kind: types.CompletionItemKind
+    new_text: str
+    replaced: str  # the text before the cursor that the item replaces
+    detail: str | None
+    documentation: str | None
 
 
 class _Offer:
     """Collects items; each replaces the text it was asked about (by default the whole partial word)."""
 
-    def __init__(self, partial: str, edit_range: EditRange) -> None:
+    def __init__(self, partial: str) -> None:
         self.partial = partial
-        self.edit_range = edit_range
-        self.items: list[types.CompletionItem] = []
+        self.items: list[_Item] = []
 
     def add(
         self,
@@ -77,23 +96,49 @@ class _Offer:
     ) -> None:
         text = replaced if replaced is not None else self.partial
         new_text = insert if insert is not None else label
-        self.items.append(
-            types.CompletionItem(
-                label=label,
-                kind=kind,
-                detail=detail,
-                documentation=(
-                    types.MarkupContent(types.MarkupKind.Markdown, documentation) if documentation else None
-                ),
-                sort_text=f"{len(self.items):05d}",
-                filter_text=label if new_text.startswith(label) else new_text,  # `lr = ` is found by `lr`
-                text_edit=types.TextEdit(self.edit_range(text), new_text),
-            )
-        )
+        self.items.append(_Item(label, kind, new_text, text, detail, documentation))
 
     def words(self, words: Iterable[str], kind: types.CompletionItemKind, suffix: str = "") -> None:
         for word in words:
             self.add(word, kind, insert=word + suffix)
+
+    def completion_list(self, edit_range: EditRange, default_range: bool) -> types.CompletionList:
+        ranges: dict[str, types.Range] = {}
+        for item in self.items:
+            if item.replaced not in ranges:
+                ranges[item.replaced] = edit_range(item.replaced)
+        common = Counter(item.replaced for item in self.items).most_common(1) if default_range else []
+        shared = common[0][0] if common else None
+        items = [
+            types.CompletionItem(
+                label=item.label,
+                kind=item.kind,
+                detail=item.detail,
+                documentation=(
+                    types.MarkupContent(types.MarkupKind.Markdown, item.documentation)
+                    if item.documentation
+                    else None
+                ),
+                sort_text=f"{order:05d}",
+                filter_text=_filter_text(item),
+                text_edit=None
+                if item.replaced == shared
+                else types.TextEdit(ranges[item.replaced], item.new_text),
+                text_edit_text=item.new_text
+                if item.replaced == shared and item.new_text != item.label
+                else None,
+            )
+            for order, item in enumerate(self.items)
+        ]
+        defaults = types.CompletionItemDefaults(edit_range=ranges[shared]) if shared is not None else None
+        return types.CompletionList(is_incomplete=False, items=items, item_defaults=defaults)
+
+
+def _filter_text(item: _Item) -> str | None:
+    """What the client filters by, when not the label: `lr = ` is found by typing `lr`."""
+    if item.new_text.startswith(item.label):
+        return None
+    return item.new_text
 
 
 def _statement(offer: _Offer, cursor: Cursor) -> None:

@@ -9,8 +9,11 @@ not understand is skipped, as the parser's recovery would.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -90,11 +93,14 @@ class _Scanner:
     def frame(self) -> _Frame:
         return self.frames[-1]
 
-    def scan(self) -> tuple[str, str, int] | None:
-        """Feed every token; return the last one (kind, text, end), comments and spaces included."""
+    def scan(self, position: int = 0, stop: int | None = None) -> tuple[str, str, int] | None:
+        """Feed every token from `position` (up to `stop`: a line start, which no token runs across) but
+        a word, pattern or number that ends the text (the one being typed: the place is the one before
+        it); return the last one (kind, text, end), comments and spaces included."""
         last = None
-        position, text = 0, self.text
-        while position < len(text):
+        text = self.text
+        end = len(text) if stop is None else stop
+        while position < end:
             match = None
             kind = "pattern"
             if self.frame.state == "selector" and not text.startswith(('"', 're"'), position):
@@ -105,6 +111,8 @@ class _Scanner:
                 kind = match.lastgroup or "punct"
             position = match.end()
             last = (kind, match.group(), position)
+            if position == len(text) and kind in _TYPED:
+                break
             if kind not in ("space", "comment"):
                 self.feed(kind, match.group())
         return last
@@ -191,17 +199,53 @@ class _Scanner:
 
 def cursor_at(before: str) -> Cursor:
     """The place at the end of `before` (the text up to the cursor)."""
-    scanner = _Scanner(before)
-    last = scanner.scan()
-    partial = ""
+    scanner, start = _resumed(before)
+    last = scanner.scan(start)
     if last is not None and last[0] in ("comment", "string") and not _closed(last):
         return Cursor("none", "")
-    if last is not None and last[0] in ("word", "pattern", "number"):
-        # The token touching the cursor is the word being typed: the place is the one before it.
-        partial = last[1]
-        scanner = _Scanner(before[: len(before) - len(partial)])
-        scanner.scan()
-    return _place(scanner, partial)
+    typed = last is not None and last[0] in _TYPED  # the word being typed, which the scan left unfed
+    return _place(scanner, last[1] if last is not None and typed else "")
+
+
+_TYPED = ("word", "pattern", "number")  # tokens a completion replaces
+
+
+def _resumed(before: str) -> tuple[_Scanner, int]:
+    """A scanner for `before`, and where to start it: at the last line that begins with a top-level
+    keyword, in the state the text above leaves. Completion scans the document up to the cursor at every
+    keystroke, so the state at each such line is kept (keyed by the text above it) and a scan starts from
+    the nearest one kept."""
+    starts = [match.start() for match in _STATEMENT_LINE.finditer(before) if match.start()]
+    scanner = _Scanner(before)
+    resume = 0
+    for index in reversed(range(len(starts))):
+        key = _key(before[: starts[index]])
+        snapshot = _SNAPSHOTS.get(key)
+        if snapshot is not None:
+            _SNAPSHOTS.move_to_end(key)
+            frames, lets = snapshot
+            scanner.frames = [dataclasses.replace(frame) for frame in frames]
+            scanner.lets = dict(lets)
+            resume, starts = starts[index], starts[index + 1 :]
+            break
+    for start in starts:
+        scanner.scan(resume, start)
+        frames = [dataclasses.replace(frame) for frame in scanner.frames]
+        _SNAPSHOTS[_key(before[:start])] = (frames, dict(scanner.lets))
+        resume = start
+    while len(_SNAPSHOTS) > _KEEP_SNAPSHOTS:
+        _SNAPSHOTS.popitem(last=False)
+    return scanner, resume
+
+
+def _key(text: str) -> bytes:
+    """A 128-bit digest of the text above a line: what a state is kept under, not the text itself."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+_STATEMENT_LINE = re.compile(r"^(?=(?:fts|use|let|defaults|phase)(?!\w))", re.MULTILINE)
+_SNAPSHOTS: OrderedDict[bytes, tuple[list[_Frame], dict[str, str]]] = OrderedDict()
+_KEEP_SNAPSHOTS = 512  # states at the statements of the documents being edited (a few versions of each)
 
 
 def _closed(token: tuple[str, str, int]) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ftsc.compiler import Namespace
 from ftsc.compiler.patterns import syntax
 from ftsc.compiler.patterns.matcher import PatternMatcher, PatternTooComplex
+from ftsc.compiler.recent import Recent
 from ftsc.compiler.selectors import NamespaceIndex, index_of
 
 
@@ -48,6 +49,22 @@ def _parsed(pattern: str, bindings: dict[str, syntax.Seq]) -> syntax.Seq | None:
 
 
 def _children(index: NamespaceIndex, prefix: str) -> dict[str, Segment]:
+    """The segments after a plain prefix, kept per namespace: completion asks after the same module again
+    and again while a schedule is written (256 experts are 512 bisections)."""
+    known = _KNOWN.get(id(index.namespace), index.namespace)
+    if known is None or len(known) >= _KEEP_PREFIXES:
+        known = _KNOWN.put(id(index.namespace), index.namespace, {})
+    found = known.get(prefix)
+    if found is None:
+        found = known[prefix] = _count_children(index, prefix)
+    return found
+
+
+_KNOWN: Recent[dict[str, dict[str, Segment]]] = Recent(keep=8)
+_KEEP_PREFIXES = 1024
+
+
+def _count_children(index: NamespaceIndex, prefix: str) -> dict[str, Segment]:
     found: dict[str, Segment] = {}
     for segment in index.segments_after(prefix):
         path = f"{prefix}.{segment}" if prefix else segment

@@ -19,7 +19,7 @@ from typing import Protocol
 from ftsc.compiler.patterns import syntax as s
 from ftsc.compiler.patterns.linear_regex import LinearRegex, RegexProblem, compile_translated
 from ftsc.compiler.patterns.ranges import range_regex
-from ftsc.compiler.patterns.tree_walk import Automaton, States, Tree, walk
+from ftsc.compiler.patterns.tree_walk import Automaton, Shared, States, Tree, walk
 from ftsc.compiler.patterns.trie import LEAF, TrieNode, children
 from ftsc.compiler.positions import EMPTY, Positions
 from ftsc.diagnostics import Span
@@ -55,6 +55,11 @@ class SegmentMatcher:
     @property
     def literal(self) -> str | None:
         return next(iter(self.choices)) if self.choices is not None and len(self.choices) == 1 else None
+
+    @property
+    def key(self) -> tuple[str, frozenset[str] | None, bool]:
+        """What the matcher matches, without where it was written."""
+        return (self.pattern, self.choices, self.double_star)
 
     @property
     def any_segment(self) -> bool:
@@ -120,13 +125,13 @@ class PatternMatcher:
         """The whole pattern as one regex over a full name (what the candidates are checked with)."""
         return _linear("|".join(f"(?:{_name_regex(alt)})" for alt in self.alternatives), self.seq.span)
 
-    def match(self, index: SegmentIndex) -> Positions:
-        """Every name the pattern matches."""
+    def match(self, index: SegmentIndex, shared: Shared | None = None) -> Positions:
+        """Every name the pattern matches (`shared`: what other walks of a compile learnt, see `walk`)."""
         exact = self._exact_name()
         if exact is not None:
             position = index.index.get(exact)
             return EMPTY if position is None else Positions(1 << position)
-        return Positions(walk(self.automaton, index))
+        return Positions(walk(self.automaton, index, shared))
 
     def _exact_name(self) -> str | None:
         """The one name a pattern of plain literals can match."""
@@ -234,14 +239,16 @@ def _segment_matcher(atoms: tuple[Atom, ...], span: Span) -> SegmentMatcher:
     return SegmentMatcher(pattern, _spellings(atoms), source=source)
 
 
-def walk_segments(index: SegmentIndex, segments: Sequence[tuple[str, str | None]]) -> Positions:
+def walk_segments(
+    index: SegmentIndex, segments: Sequence[tuple[str, str | None]], shared: Shared | None = None
+) -> Positions:
     """The names whose segments match `segments` one for one: a regex in RE2 syntax per segment, with its
     text where it is a plain literal (see `segment_regexes`)."""
     alternative = tuple(
         SegmentMatcher(pattern, None if literal is None else frozenset((literal,)))
         for pattern, literal in segments
     )
-    return Positions(walk(Automaton((alternative,)), index))
+    return Positions(walk(Automaton((alternative,)), index, shared))
 
 
 def _spellings(atoms: tuple[Atom, ...]) -> frozenset[str] | None:

@@ -13,8 +13,7 @@ strategy. Answers are bitsets (see `ftsc.compiler.positions`): shifting and unit
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from typing import NamedTuple, Protocol
 
 from ftsc.compiler.positions import Positions
@@ -36,6 +35,10 @@ class Segment(Protocol):
     @property
     def any_segment(self) -> bool: ...
 
+    @property
+    def key(self) -> Hashable:
+        """What the matcher matches, and nothing else (the same for the same segment in two patterns)."""
+
     def matches(self, segment: str) -> bool: ...
 
 
@@ -50,7 +53,6 @@ class Node(NamedTuple):
 class Uniform(NamedTuple):
     """The children of a node that all have one shape and fill its positions one after the other."""
 
-    shape: int
     size: int  # names at or below each child
     bits: dict[str, int]  # child segment -> 1 << its place among them, in namespace order
 
@@ -72,6 +74,8 @@ class Tree(Protocol):
 
     def uniform(self, prefix: str) -> Uniform | None: ...
 
+    def key(self, prefix: str) -> int | str: ...
+
 
 class Automaton:
     """The alternatives of a pattern run together: a state set steps over one segment at a time."""
@@ -81,6 +85,7 @@ class Automaton:
         self.start = self.closure({(alternative, 0) for alternative in range(len(alternatives))})
         self._steps: dict[tuple[States, str], States] = {}
         self._closures: dict[State, States] = {}
+        self._keys: dict[States, Hashable] = {}
         self._splits: dict[States, tuple[frozenset[str], tuple[Callable[[str], bool], ...], States]] = {}
 
     def closure(self, states: set[State]) -> States:
@@ -161,6 +166,18 @@ class Automaton:
             known = self._splits[states] = (frozenset(spelt), tuple(tests), stay)
         return known
 
+    def key(self, states: States) -> Hashable:
+        """The states as what is left to match (the rest of each alternative): two patterns that have
+        left the same to match below a node match the same names there."""
+        known = self._keys.get(states)
+        if known is None:
+            alternatives = self.alternatives
+            known = self._keys[states] = frozenset(
+                tuple(matcher.key for matcher in alternatives[alternative][position:])
+                for alternative, position in states
+            )
+        return known
+
     def accepts(self, states: States) -> bool:
         return any(position == len(self.alternatives[alternative]) for alternative, position in states)
 
@@ -186,20 +203,37 @@ class Automaton:
         return frozenset(spellings)
 
 
-def walk(automaton: Automaton, tree: Tree) -> int:
-    """The bitset of every name of `tree` the automaton accepts."""
-    return _TreeWalk(automaton, tree).match("", automaton.start)
+Shared = dict[tuple[int | str, Hashable], int]  # (node's shape, what is left to match) -> bits from its low
+
+
+def walk(automaton: Automaton, tree: Tree, shared: Shared | None = None) -> int:
+    """The bitset of every name of `tree` the automaton accepts. `shared` keeps what each node of a shape
+    matches for what is left of a pattern there: within one walk (sibling layers), and across the walks
+    of one compile when passed (`$layers.N.mlp.experts.*.**` for each N)."""
+    return _TreeWalk(automaton, tree, {} if shared is None else shared).match("", automaton.start)
 
 
 class _TreeWalk:
-    """One walk; what it learns per (shape, states) lives as long as the walk."""
-
-    def __init__(self, automaton: Automaton, tree: Tree) -> None:
+    def __init__(self, automaton: Automaton, tree: Tree, shared: Shared) -> None:
         self.automaton = automaton
         self.tree = tree
-        self._shared: dict[tuple[int, States], int] = {}  # (shape, states) -> bits from the node's low
+        self._shared = shared
 
     def match(self, prefix: str, states: States) -> int:
+        """The names at or below `prefix` that `states` accept: from `shared` when a node of the same shape
+        was matched with the same left to match."""
+        if not prefix:
+            return self._match(prefix, states)
+        key = (self.tree.key(prefix), self.automaton.key(states))
+        relative = self._shared.get(key)
+        low = self.tree.node(prefix).low
+        if relative is None:
+            found = self._match(prefix, states)
+            self._shared[key] = found >> low
+            return found
+        return relative << low
+
+    def _match(self, prefix: str, states: States) -> int:
         tree, automaton = self.tree, self.automaton
         if automaton.takes_all(states):
             return tree.under_bits(prefix)
@@ -212,29 +246,12 @@ class _TreeWalk:
         if not groups:
             return bits
         lead = prefix + "." if prefix else ""
-        if len(groups) == 1 and len(groups[0][0]) == 1:
-            (segment,), following = groups[0]
-            return bits | self.match(lead + segment, following)
-        uniform = tree.uniform(prefix)
+        uniform = tree.uniform(prefix) if len(groups) > 1 or len(groups[0][0]) > 1 else None
         if uniform is not None:
             return bits | self._match_uniform(prefix, uniform, groups)
-        # Siblings: those of one shape (so of one size) are walked once.
-        matched = [(lead + segment, following) for segments, following in groups for segment in segments]
-        shape_of, shared = tree.shape, self._shared
-        nodes = [tree.node(child) for child, _ in matched]
-        sizes = Counter(node.size for node in nodes)
-        for (child, following), node in zip(matched, nodes, strict=True):
-            if not node.contiguous or sizes[node.size] == 1:  # no sibling can have its shape
-                bits |= self.match(child, following)
-                continue
-            key = (shape_of(child), following)
-            relative = shared.get(key)
-            if relative is None:
-                matches = self.match(child, following)
-                shared[key] = matches >> node.low
-                bits |= matches
-            else:
-                bits |= relative << node.low
+        for segments, following in groups:
+            for segment in segments:
+                bits |= self.match(lead + segment, following)
         return bits
 
     def _match_uniform(self, prefix: str, uniform: Uniform, groups: list[tuple[list[str], States]]) -> int:
@@ -245,11 +262,8 @@ class _TreeWalk:
         size = uniform.size
         lead = prefix + "." if prefix else ""
         for segments, following in groups:
-            key = (uniform.shape, following)
-            relative = self._shared.get(key)
-            if relative is None:
-                child = lead + segments[0]
-                relative = self._shared[key] = self.match(child, following) >> self.tree.node(child).low
+            child = lead + segments[0]
+            relative = self.match(child, following) >> self.tree.node(child).low
             if not relative:
                 continue
             indexes = Positions(sum(map(uniform.bits.__getitem__, segments)))  # distinct powers of two
