@@ -7,7 +7,7 @@ completion offers is what the compiler accepts.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -109,6 +109,12 @@ class _Offer:
                 ranges[item.replaced] = edit_range(item.replaced)
         common = Counter(item.replaced for item in self.items).most_common(1) if default_range else []
         shared = common[0][0] if common else None
+        defaults = types.CompletionItemDefaults(edit_range=ranges[shared]) if shared is not None else None
+        every = shared is not None and common[0][1] == len(self.items)
+        key = tuple(self.items) if every else None  # items with no range of their own can be sent again
+        if key is not None and key in _BUILT:
+            _BUILT.move_to_end(key)
+            return types.CompletionList(is_incomplete=False, items=_BUILT[key], item_defaults=defaults)
         items = [
             types.CompletionItem(
                 label=item.label,
@@ -130,8 +136,17 @@ class _Offer:
             )
             for order, item in enumerate(self.items)
         ]
-        defaults = types.CompletionItemDefaults(edit_range=ranges[shared]) if shared is not None else None
+        if key is not None:
+            _BUILT[key] = items
+            while len(_BUILT) > _KEEP_BUILT:
+                _BUILT.popitem(last=False)
         return types.CompletionList(is_incomplete=False, items=items, item_defaults=defaults)
+
+
+# Completion lists whose items all replace the shared range, by their items: the 256 experts of every layer
+# are one list, built once (items are never changed once sent).
+_BUILT: OrderedDict[tuple[_Item, ...], list[types.CompletionItem]] = OrderedDict()
+_KEEP_BUILT = 32
 
 
 def _filter_text(item: _Item) -> str | None:
