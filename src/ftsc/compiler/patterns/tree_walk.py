@@ -13,7 +13,7 @@ strategy. Answers are bitsets (see `ftsc.compiler.positions`): shifting and unit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from typing import NamedTuple, Protocol
 
 from ftsc.compiler.positions import Positions
@@ -108,12 +108,7 @@ class Automaton:
         known = self._steps.get(key)
         if known is None:
             known = _NONE
-            for state in states:
-                alternative, position = state
-                segments = self.alternatives[alternative]
-                if position == len(segments):
-                    continue
-                matcher = segments[position]
+            for state, position, matcher in self._next(states):
                 if matcher.double_star:
                     following = self._after(state, position)
                 elif matcher.matches(segment):
@@ -123,6 +118,14 @@ class Automaton:
                 known = following if not known else known | following
             self._steps[key] = known
         return known
+
+    def _next(self, states: States) -> Iterator[tuple[State, int, Segment]]:
+        """Each state that has a segment matcher left, with its position and that matcher."""
+        for state in states:
+            alternative, position = state
+            segments = self.alternatives[alternative]
+            if position < len(segments):
+                yield state, position, segments[position]
 
     def _after(self, state: State, position: int) -> States:
         """The closure of `state`'s alternative at `position` (kept per state: most steps take one)."""
@@ -151,12 +154,7 @@ class Automaton:
             spelt: set[str] = set()
             tests = []
             stay = _NONE
-            for state in states:
-                alternative, position = state
-                segments = self.alternatives[alternative]
-                if position == len(segments):
-                    continue
-                matcher = segments[position]
+            for state, position, matcher in self._next(states):
                 if matcher.double_star:
                     stay |= self._after(state, position)
                 elif matcher.choices is not None:
@@ -192,14 +190,10 @@ class Automaton:
     def spellings(self, states: States) -> frozenset[str] | None:
         """Every segment some state can take next, when each spells out its few; None if one is open."""
         spellings: set[str] = set()
-        for alternative, position in states:
-            segments = self.alternatives[alternative]
-            if position == len(segments):
-                continue
-            choices = segments[position].choices
-            if choices is None:
+        for _, _, matcher in self._next(states):
+            if matcher.choices is None:
                 return None
-            spellings |= choices
+            spellings |= matcher.choices
         return frozenset(spellings)
 
 
