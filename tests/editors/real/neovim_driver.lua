@@ -154,7 +154,18 @@ step('completion', function()
   for _, item in ipairs(items) do
     labels[#labels + 1] = item.label
   end
-  results.steps.completion = { labels = labels }
+  -- What Neovim's own completion would insert for each item: it applies the list's itemDefaults (the
+  -- shared edit range the server sends to a client that declares them) before choosing the word.
+  local words = {}
+  for _, entry in ipairs(vim.lsp.completion._lsp_to_complete_items(vim.deepcopy(answer), '', client.id)) do
+    local item = entry.user_data.nvim.lsp.completion_item
+    words[entry.abbr] = { word = entry.word, range = item.textEdit and item.textEdit.range or vim.NIL }
+  end
+  results.steps.completion = {
+    labels = labels,
+    shared_range = type(answer) == 'table' and answer.itemDefaults ~= nil and answer.itemDefaults.editRange or vim.NIL,
+    words = words,
+  }
 end)
 
 step('quickfix', function()

@@ -124,7 +124,13 @@ def test_neovim_edits_a_schedule_with_the_shipped_config(tmp_path: Path, encodin
     names = pooler_names()
     assert f"**{len(names)} params**" in steps["hover"]["value"]
     assert all(f"`{name}`" in steps["hover"]["value"] for name in names)
-    assert "dense" in steps["completion"]["labels"]
+    completion = steps["completion"]
+    assert "dense" in completion["labels"]
+    # Neovim 0.11 declares itemDefaults: the range is sent once, and Neovim's own completion puts it back
+    # on every item, inserting the segment over an empty range at the cursor (after `bert.pooler.`).
+    shared = completion["shared_range"]
+    assert shared is not None and shared["start"] == shared["end"]
+    assert completion["words"]["dense"] == {"word": "dense", "range": shared}
 
     assert steps["quickfix"]["line"] == TYPO_LINE.replace("classifer", "classifier")
     assert codes(steps["quickfix"]["diagnostics"]) == ["W208"]
