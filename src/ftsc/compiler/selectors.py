@@ -172,6 +172,8 @@ class NamespaceIndex:
                 inside = self.sorted_positions[start:end]
                 exact = self.index.get(prefix)
                 ends = [*inside, exact] if exact is not None else inside
+                if not ends:  # no such node: nothing to match, and nothing to share
+                    return Node(0, 0, False)
                 low, high = min(ends), max(ends)
                 known = Node(low, len(ends), high - low + 1 == len(ends))
             self._nodes[prefix] = known

@@ -49,28 +49,34 @@ def _parsed(pattern: str, bindings: dict[str, syntax.Seq]) -> syntax.Seq | None:
 
 
 def _children(index: NamespaceIndex, prefix: str) -> dict[str, Segment]:
-    """The segments after a plain prefix, kept per namespace: completion asks after the same module again
-    and again while a schedule is written (256 experts are 512 bisections)."""
+    """The segments after a plain prefix, kept per namespace and per shape of node: completion asks after
+    the experts of one layer after another while a schedule is written (256 experts are 512 bisections
+    the first time, for every layer of that shape at once)."""
     known = _KNOWN.get(id(index.namespace), index.namespace)
-    if known is None or len(known) >= _KEEP_PREFIXES:
+    if known is None or len(known) >= _KEEP_NODES:
         known = _KNOWN.put(id(index.namespace), index.namespace, {})
-    found = known.get(prefix)
-    if found is None:
-        found = known[prefix] = _count_children(index, prefix)
-    return found
+    key = index.key(prefix) if prefix else prefix
+    relative = known.get(key)
+    low = index.node(prefix).low
+    if relative is None:
+        relative = known[key] = _count_children(index, prefix, low)
+    return {segment: Segment(count, None if at is None else low + at) for segment, count, at in relative}
 
 
-_KNOWN: Recent[dict[str, dict[str, Segment]]] = Recent(keep=8)
-_KEEP_PREFIXES = 1024
+# Per namespace: a node's shape (or, for a node of its own kind, its prefix) -> its children, each with
+# the names at or below it and, for a parameter, its position from the node's first.
+_KNOWN: Recent[dict[int | str, list[tuple[str, int, int | None]]]] = Recent(keep=8)
+_KEEP_NODES = 1024
 
 
-def _count_children(index: NamespaceIndex, prefix: str) -> dict[str, Segment]:
-    found: dict[str, Segment] = {}
+def _count_children(index: NamespaceIndex, prefix: str, low: int) -> list[tuple[str, int, int | None]]:
+    found = []
     for segment in index.segments_after(prefix):
         path = f"{prefix}.{segment}" if prefix else segment
         count = index.count_under(path)
         position = index.index.get(path)
-        found[segment] = Segment(count, position if count == 1 else None)  # a parameter, nothing below
+        at = position - low if position is not None and count == 1 else None  # a parameter, nothing below
+        found.append((segment, count, at))
     return found
 
 
