@@ -1,7 +1,6 @@
-"""A trie over the dotted segments of parameter names.
-
-Patterns walk it segment by segment, so a literal segment is one dict lookup and a whole subtree
-that cannot match is never visited. The language server completes the next segment from it too.
+"""A trie over the dotted segments of parameter names, built only to explain a selector that matched
+nothing: the deepest prefix it reached, the literal that found no child, the names closest to a typo.
+(Matching itself walks the sorted names: see `tree_walk`.)
 Each node is a plain dict (segment -> child); the key `""` (never a segment) holds the position of
 the parameter whose name ends at that node.
 """
@@ -35,21 +34,6 @@ def children(node: TrieNode) -> Iterator[tuple[str, TrieNode]]:
     for segment, child in node.items():
         if segment != LEAF:
             yield segment, child
-
-
-def leaves(node: TrieNode) -> list[int]:
-    """Positions of every name at or below `node` (in no particular order)."""
-    found: list[int] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        position = current.get(LEAF)
-        if position is not None:
-            found.append(position)
-            stack.extend(child for segment, child in current.items() if segment != LEAF)
-        else:
-            stack.extend(current.values())
-    return found
 
 
 def find(root: TrieNode, segments: Iterable[str]) -> TrieNode | None:
