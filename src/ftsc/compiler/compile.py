@@ -401,7 +401,7 @@ def _plan(
         entry: dict[str, object] = {
             "index": phase_setting.phase.index,
             "name": phase_setting.phase.name,
-            "params": _names(names, params),
+            "params": params.pick(names),
             "elements": namespace.total_numel_at(params),
             "max_transition_epoch": phase_setting.until if phase_setting.until is not None else -1,
             "lr": phase_setting.plan_value("lr") if phase_setting.phase.index > 0 else None,
@@ -434,11 +434,6 @@ def _plan(
         },
         "settings": defaults.plan_settings(),
         "phases": plan_phases,
-        "frozen": _names(names, resolved.frozen),
+        "frozen": resolved.frozen.pick(names),
         "frozen_elements": namespace.total_numel_at(resolved.frozen),
     }
-
-
-def _names(names: Sequence[str], positions: Positions) -> list[str]:
-    """The names at `positions`, in namespace order (in C: a plan can list tens of thousands)."""
-    return positions.pick(names)

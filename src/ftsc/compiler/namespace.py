@@ -45,8 +45,7 @@ _EXPORT_HINT = "export one with `ftsc namespace export` or check the path"
 _FIX_HINT = "fix the file or export it again with `ftsc namespace export`"
 _MAX_LISTED_ERRORS = 5
 _MAX_SIZE_GROUPS = 64  # distinct parameter sizes past which a total is summed name by name
-# For each size code, a translation of a string of codes into binary digits: "1" where the code is.
-_DIGIT_OF = [bytes(49 if byte == code else 48 for byte in range(256)) for code in range(_MAX_SIZE_GROUPS)]
+_ZEROS = b"0" * 256  # a translation of every byte to the digit "0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +377,8 @@ class Namespace:
                 codes = bytes(map({size: code for code, size in enumerate(sizes)}.__getitem__, numels))
                 groups = {}
                 for code, size in enumerate(sizes):
-                    digits = codes.translate(_DIGIT_OF[code])[::-1]  # "1" where the size is, highest first
+                    ones = _ZEROS[:code] + b"1" + _ZEROS[code + 1 :]  # the size's code -> "1", others -> "0"
+                    digits = codes.translate(ones)[::-1]  # highest position first
                     groups[size] = int(digits, 2) if digits else 0
                 self._groups = (groups,)
         return self._groups[0]

@@ -156,6 +156,16 @@ class Positions(Set[int]):
             return {position for position in other if position not in self}
         return NotImplemented
 
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, Positions):
+            return not self.bits & ~other.bits
+        return super().__le__(other)  # type: ignore[operator]
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, Positions):
+            return not other.bits & ~self.bits
+        return super().__ge__(other)  # type: ignore[operator]
+
     def isdisjoint(self, other: Iterable[object]) -> bool:
         if isinstance(other, Positions):
             return not self.bits & other.bits

@@ -187,15 +187,6 @@ class Automaton:
                 return True
         return False
 
-    def spellings(self, states: States) -> frozenset[str] | None:
-        """Every segment some state can take next, when each spells out its few; None if one is open."""
-        spellings: set[str] = set()
-        for _, _, matcher in self._next(states):
-            if matcher.choices is None:
-                return None
-            spellings |= matcher.choices
-        return frozenset(spellings)
-
 
 Shared = dict[tuple[int | str, Hashable], int]  # (node's shape, what is left to match) -> bits from its low
 
@@ -268,12 +259,13 @@ class _TreeWalk:
     def _children(self, prefix: str, states: States) -> list[tuple[list[str], States]]:
         """The segments below `prefix` that some state takes, grouped by the states they lead to."""
         tree, automaton = self.tree, self.automaton
-        spellings = automaton.spellings(states)
-        if spellings is None:
-            segments: Collection[str] = tree.segments_after(prefix)
-        else:
+        spelt, tests, stay = automaton.split(states)
+        segments: Collection[str]
+        if tests or stay:  # an open matcher or a `**`: every child is a candidate
+            segments = tree.segments_after(prefix)
+        else:  # only spelt-out segments: look them up
             below = tree.segment_set(prefix)
-            segments = spellings & below if len(spellings) < len(below) else below & spellings
+            segments = spelt & below if len(spelt) < len(below) else below & spelt
         single = automaton.single(states)
         if single is not None:  # one state: every segment it takes leads to the same states
             matcher, following = single
@@ -282,7 +274,6 @@ class _TreeWalk:
             else:
                 taken = [segment for segment in segments if matcher.matches(segment)]
             return [(taken, following)] if taken else []
-        spelt, tests, stay = automaton.split(states)
         groups: dict[States, list[str]] = {}
         staying: list[str] = []  # the segments that only a `**` takes: they lead to `stay`
         for segment in segments:
