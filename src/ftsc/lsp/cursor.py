@@ -216,31 +216,36 @@ def _resumed(before: str) -> tuple[_Scanner, int]:
     keystroke, so the state at each such line is kept (keyed by the text above it) and a scan starts from
     the nearest one kept."""
     starts = [match.start() for match in _STATEMENT_LINE.finditer(before) if match.start()]
+    keys = _keys(before, starts)
     scanner = _Scanner(before)
-    resume = 0
+    resume, first = 0, 0
     for index in reversed(range(len(starts))):
-        key = _key(before[: starts[index]])
-        snapshot = _SNAPSHOTS.get(key)
+        snapshot = _SNAPSHOTS.get(keys[index])
         if snapshot is not None:
-            _SNAPSHOTS.move_to_end(key)
+            _SNAPSHOTS.move_to_end(keys[index])
             frames, lets = snapshot
             scanner.frames = [dataclasses.replace(frame) for frame in frames]
             scanner.lets = dict(lets)
-            resume, starts = starts[index], starts[index + 1 :]
+            resume, first = starts[index], index + 1
             break
-    for start in starts:
+    for start, key in zip(starts[first:], keys[first:], strict=True):
         scanner.scan(resume, start)
-        frames = [dataclasses.replace(frame) for frame in scanner.frames]
-        _SNAPSHOTS[_key(before[:start])] = (frames, dict(scanner.lets))
+        _SNAPSHOTS[key] = ([dataclasses.replace(frame) for frame in scanner.frames], dict(scanner.lets))
         resume = start
     while len(_SNAPSHOTS) > _KEEP_SNAPSHOTS:
         _SNAPSHOTS.popitem(last=False)
     return scanner, resume
 
 
-def _key(text: str) -> bytes:
-    """A 128-bit digest of the text above a line: what a state is kept under, not the text itself."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def _keys(text: str, starts: list[int]) -> list[bytes]:
+    """A 128-bit digest of the text above each start: what a state is kept under, not the text itself.
+    One running hash, so a long document is hashed once, not once per statement."""
+    running, keys, previous = hashlib.blake2b(digest_size=16), [], 0
+    for start in starts:
+        running.update(text[previous:start].encode("utf-8", "surrogatepass"))
+        keys.append(running.copy().digest())
+        previous = start
+    return keys
 
 
 _STATEMENT_LINE = re.compile(r"^(?=(?:fts|use|let|defaults|phase)(?!\w))", re.MULTILINE)
